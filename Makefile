@@ -1,0 +1,40 @@
+# The whole set-up on a fresh machine with Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint bench mongo-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+## run: create .venv, install, migrate and serve on 127.0.0.1:8000 (SQLite by default)
+run: $(VENV)/.installed-runtime
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: the whole suite (SQLite + local memory cache unless DATABASE_URL / REDIS_URL are set)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+## bench: the benchmark harness (see bench/README.md)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.run
+
+## mongo-test: the suite against a real MongoDB, in containers (needs Docker)
+mongo-test:
+	docker compose -f docker-compose.yml run --rm --build test-mongo
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,57 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters and cached lookups must not leak between tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def clinician(db):
+    return UserFactory(role="clinician")
+
+
+@pytest.fixture
+def other_clinician(db):
+    return UserFactory(role="clinician")
+
+
+@pytest.fixture
+def patient(db):
+    return UserFactory(role="patient")
+
+
+@pytest.fixture
+def staff_user(db):
+    """Staff who is not a clinician: the admin site, no extra API powers."""
+    return UserFactory(role="patient", is_staff=True)
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an APIClient that sends that user's real bearer token."""
+
+    def make(user) -> APIClient:
+        from accounts.tokens import token_pair_for
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user)['access_token']}")
+        return client
+
+    return make

@@ -1,0 +1,387 @@
+"""Scribe settings: one module, every value read from the environment.
+
+Defaults are safe, working values for local development. With DEBUG off the
+process refuses to start unless the production secrets are real (see
+``_refuse_insecure_production`` at the bottom). Every variable read here is
+listed in README.md and .env.example.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+from scribe import __version__
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local .env is a convenience for developers; real deployments set the environment.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SCRIBE_VERSION = __version__
+
+# --- Core -----------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Development values: accepted with DEBUG on, refused with DEBUG off.
+DEV_SECRET_KEY = "django-insecure-scribe-development-only-secret-key"
+DEV_JWT_SECRET_KEY = "scribe-development-only-jwt-secret-do-not-deploy"
+KNOWN_DEV_SECRETS = frozenset(
+    {
+        DEV_SECRET_KEY,
+        DEV_JWT_SECRET_KEY,
+        "",
+        "changeme",
+        "change-me",
+        "secret",
+        "replace-me-with-a-long-random-string",
+    }
+)
+
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+JWT_SECRET_KEY = env.str("JWT_SECRET_KEY", default=DEV_JWT_SECRET_KEY if DEBUG else "")
+# The Node.js backend signed with `tokenSecretKey`; by default the same secret.
+LEGACY_JWT_SECRET_KEY = env.str("LEGACY_JWT_SECRET_KEY", default="") or JWT_SECRET_KEY
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+
+INSTALLED_APPS = [
+    # Contrib apps with models use Scribe's engine-neutral primary key (scribe/core/apps.py).
+    "scribe.core.contrib_apps.ScribeAdminConfig",
+    "scribe.core.contrib_apps.ScribeAuthConfig",
+    "scribe.core.contrib_apps.ScribeContentTypesConfig",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "scribe.core",
+    "accounts",
+    "consultations",
+    "ai",
+]
+
+MIDDLEWARE = [
+    "scribe.core.middleware.RequestIdMiddleware",
+    "scribe.core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "scribe.core.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "scribe.urls"
+WSGI_APPLICATION = "scribe.wsgi.application"
+ASGI_APPLICATION = "scribe.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases --------------------------------------------------------------
+# MONGODB_URI wins over DATABASE_URL; without either, an SQLite file in the project.
+
+MONGODB_URI = env.str("MONGODB_URI", default="")
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+
+if MONGODB_URI:
+    from pymongo.uri_parser import parse_uri as _parse_mongo_uri
+
+    _mongo_db = _parse_mongo_uri(MONGODB_URI, warn=True).get("database") or "scribe"
+    DATABASES = {
+        "default": {
+            "ENGINE": "django_mongodb_backend",
+            "HOST": MONGODB_URI,
+            "NAME": _mongo_db,
+        }
+    }
+    DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter"]
+else:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # Concurrent writers (segments arrive in parallel): take the write lock at
+        # BEGIN so writers queue on the busy timeout instead of failing mid-transaction.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        )
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DATABASE_ENGINE = DATABASES["default"]["ENGINE"]
+IS_MONGODB = DATABASE_ENGINE == "django_mongodb_backend"
+
+# One migration history for every engine: our models and the contrib apps with
+# models use this field, which is a BigAutoField on SQL and an ObjectIdAutoField
+# on MongoDB but always deconstructs to its own path.
+DEFAULT_AUTO_FIELD = "scribe.core.fields.PortableAutoField"
+MIGRATION_MODULES = {
+    "admin": "scribe.contrib_migrations.admin",
+    "auth": "scribe.contrib_migrations.auth",
+    "contenttypes": "scribe.contrib_migrations.contenttypes",
+}
+
+# --- Cache ---------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "scribe",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    # Development only: not shared between processes, so rate limits are per process.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Admin sessions live in the cache (no sessions table; logout really ends them).
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+# --- Auth ------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Hashes written by the Node.js backend ($2a$/$2b$, no Django prefix).
+    "accounts.hashers.LegacyNodeBcryptHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=60)
+REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=REFRESH_TOKEN_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": False,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "pk",
+    "USER_ID_CLAIM": "userID",
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "JTI_CLAIM": "jti",
+    "LEEWAY": 0,
+}
+
+# Rate limits (django-ratelimit, on the shared cache). See README "Rate limits".
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "scribe.core.exceptions.ratelimited_view"
+RATELIMIT_FAIL_OPEN = False
+# How many reverse proxies' X-Forwarded-For hops to trust (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "scribe.core.clientip.client_ip"
+
+# --- REST framework and OpenAPI ------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ScribeJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "scribe.core.pagination.PagePagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "scribe.core.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Scribe API",
+    "DESCRIPTION": "Backend of Scribe, an AI medical scribe for NHS clinicians.",
+    "VERSION": __version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scribe.core.schema.add_error_responses",
+    ],
+}
+
+# --- HTTP, CORS and security ------------------------------------------------------
+
+# Bodies larger than this answer 413 before a view reads them. Uploads (audio,
+# images) have their own, larger limits in the AI settings.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Larger limits for the upload endpoints (path prefix -> bytes); the AI settings fill it.
+UPLOAD_BODY_LIMITS: dict[str, int] = {}
+# Routes accept an optional trailing slash themselves; never redirect a POST.
+APPEND_SLASH = False
+
+CORS_ALLOWED_ORIGINS = env.list(
+    "CORS_ALLOWED_ORIGINS",
+    default=[
+        "http://localhost:3000",
+        "http://localhost:3001",
+        "https://scribe-project-nextjs.vercel.app",
+    ],
+)
+CORS_ALLOW_CREDENTIALS = True
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+from corsheaders.defaults import default_headers as _cors_default_headers  # noqa: E402
+
+CORS_ALLOW_HEADERS = (*_cors_default_headers, "x-request-id")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# TLS normally ends at the proxy in front; trust its X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SILENCED_SYSTEM_CHECKS = [
+    # SECURE_SSL_REDIRECT is off on purpose: TLS ends at the proxy (README, "Deploying").
+    "security.W008",
+]
+if not REDIS_URL:
+    # Local memory cache in development: rate limits are per process, which is fine there.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Static files (admin and the API docs' assets, served by whitenoise) -----------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Without collectstatic (development, tests) whitenoise serves from the finders.
+WHITENOISE_USE_FINDERS = True
+
+# --- Internationalisation ----------------------------------------------------------
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging: one JSON object per line, request_id on every line ----------------------
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "scribe.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own request logger repeats our access line (and can carry the path's
+        # query string); scribe.request is the one access log.
+        "django.request": {"level": "CRITICAL", "propagate": True},
+        "django.server": {"level": "WARNING", "propagate": True},
+        "django.db.backends": {"level": "WARNING", "propagate": True},
+    },
+}
+
+# --- AI provider and NHS terminology server (see README "AI") ----------------------
+
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+AI_CHAT_MODEL = env.str("AI_CHAT_MODEL", default="gpt-4o")
+AI_TRANSCRIBE_MODEL = env.str("AI_TRANSCRIBE_MODEL", default="whisper-1")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=60.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
+AI_MAX_INPUT_TOKENS = env.int("AI_MAX_INPUT_TOKENS", default=100_000)
+AI_REDACT_IDENTIFIERS = env.bool("AI_REDACT_IDENTIFIERS", default=True)
+AI_DAILY_QUOTA = env.int("AI_DAILY_QUOTA", default=200)
+
+NHS_AUTH_URL = env.str(
+    "NHS_AUTH_URL",
+    default="https://ontology.nhs.uk/authorisation/auth/realms/nhs-digital-terminology/protocol/openid-connect/token",
+)
+NHS_CLIENT_ID = env.str("NHS_CLIENT_ID", default="")
+NHS_CLIENT_SECRET = env.str("NHS_CLIENT_SECRET", default="")
+NHS_TERMINOLOGY_URL = env.str("NHS_TERMINOLOGY_URL", default="https://ontology.nhs.uk/production1/fhir")
+NHS_VALUESET_URL = env.str("NHS_VALUESET_URL", default="http://snomed.info/sct?fhir_vs")
+NHS_TIMEOUT_SECONDS = env.float("NHS_TIMEOUT_SECONDS", default=10.0)
+
+
+# --- Refuse to run in production with development secrets ------------------------------
+
+
+def _refuse_insecure_production() -> None:
+    problems = []
+    if SECRET_KEY in KNOWN_DEV_SECRETS or len(SECRET_KEY) < 32:
+        problems.append("SECRET_KEY")
+    if JWT_SECRET_KEY in KNOWN_DEV_SECRETS or len(JWT_SECRET_KEY) < 32:
+        problems.append("JWT_SECRET_KEY")
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS")
+    if problems:
+        sys.stderr.write(
+            "scribe: refusing to start with DEBUG off: set "
+            + ", ".join(problems)
+            + " (missing, a development value, or too short/too broad; see README 'Configuration')\n"
+        )
+        raise SystemExit(78)  # EX_CONFIG
+
+
+if not DEBUG:
+    _refuse_insecure_production()

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from scribe.core import views
+
+handler400 = "scribe.core.exceptions.handler400"
+handler403 = "scribe.core.exceptions.handler403"
+handler404 = "scribe.core.exceptions.handler404"
+handler500 = "scribe.core.exceptions.handler500"
+
+urlpatterns = [
+    path("", views.RootView.as_view(), name="root"),
+    path("health", views.HealthView.as_view(), name="health"),
+    path("health/ready", views.ReadyView.as_view(), name="health-ready"),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+    path("api/v1/users/", include("accounts.urls")),
+    path("api/v1/", include("consultations.urls")),
+    path("api/v1/ai/", include("ai.urls")),
+]
