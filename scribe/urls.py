@@ -20,6 +20,7 @@ urlpatterns = [
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
     path("admin/", admin.site.urls),
     path("api/v1/users/", include("accounts.urls")),
+    path("api/v1/", include("ai.transcript_urls")),
     path("api/v1/", include("consultations.urls")),
     path("api/v1/ai/", include("ai.urls")),
 ]
