@@ -1,7 +1,12 @@
-# Placeholder until the accounts issue lands: issues a plain simplejwt access token.
+# Interim: full Scribe token issue/verify lands with the accounts issue.
 from rest_framework_simplejwt.tokens import RefreshToken
 
 
 def token_pair_for(user) -> dict:
     refresh = RefreshToken.for_user(user)
-    return {"access_token": str(refresh.access_token), "refresh_token": str(refresh)}
+    return {
+        "access_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "bearer",
+        "expires_in": int(refresh.access_token.lifetime.total_seconds()),
+    }
