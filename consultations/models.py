@@ -80,10 +80,14 @@ class Transcript(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcripts"
     )
     # Set when an older client PUTs the whole text; see consultations.services.
-    edited_text = models.TextField(null=True, blank=True)
+    # NULL (never PUT) and "" (PUT an empty text) mean different things here.
+    edited_text = models.TextField(null=True, blank=True)  # noqa: DJ001
     prompt_used = models.ForeignKey(
         Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="transcripts"
     )
+    # Version of the summary prompt_used belongs to: summaries update prompt_used with
+    # a conditional update on it, so an older version never overwrites a newer one.
+    summary_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     legacy_id = models.CharField(**LEGACY_ID)

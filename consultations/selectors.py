@@ -1,0 +1,172 @@
+"""Reads of clinical records. Ownership is part of every query: another
+clinician's object is simply not found (``NotFound``, answered 404).
+
+A consultation is visible only once its transcript exists (see
+``consultations.services.consultation_start``): with no transactions on MongoDB
+a crash between the two inserts leaves a consultation without a transcript,
+and the inner join on ``transcript`` keeps such a half-made row out of every
+list and lookup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    Note,
+    Prompt,
+    Segment,
+    Summary,
+    Transcript,
+)
+from scribe.core.exceptions import NotFound
+from scribe.core.ids import parse_pk
+
+# --- Consultations -----------------------------------------------------------------
+
+
+def _visible_consultations(*, user: Any) -> QuerySet[Consultation]:
+    return Consultation.objects.filter(clinician=user, transcript__isnull=False)
+
+
+def consultation_list(
+    *,
+    user: Any,
+    status: str | None = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+    search: str | None = None,
+) -> QuerySet[Consultation]:
+    """The user's consultations, newest first, with what a list row shows prefetched
+    (transcript id, note ids, current summary) so a page costs a fixed number of queries."""
+    qs = _visible_consultations(user=user)
+    if status:
+        qs = qs.filter(status=status)
+    if started_after is not None:
+        qs = qs.filter(started_at__gte=started_after)
+    if started_before is not None:
+        qs = qs.filter(started_at__lt=started_before)
+    if search:
+        # patient_name is stored lower-cased (services.consultation_start).
+        qs = qs.filter(patient_name__contains=search.strip().lower())
+    return _with_related(qs).order_by("-started_at", "-pk")
+
+
+def _with_related(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
+    return qs.select_related("transcript").prefetch_related(
+        Prefetch("notes", queryset=Note.objects.only("pk", "consultation_id").order_by("-created_at", "-pk")),
+        Prefetch(
+            "transcript__summaries",
+            queryset=Summary.objects.order_by("transcript_id", "-version"),
+            to_attr="summary_versions",
+        ),
+    )
+
+
+def consultation_get(*, user: Any, pk: object) -> Consultation:
+    """The user's consultation ``pk`` (with its transcript), or ``NotFound``."""
+    parsed = parse_pk(pk)
+    if parsed is None:
+        raise NotFound("Consultation not found.")
+    try:
+        return _with_related(_visible_consultations(user=user)).get(pk=parsed)
+    except Consultation.DoesNotExist:
+        raise NotFound("Consultation not found.") from None
+
+
+def consultation_current_summary(*, consultation: Consultation) -> Summary | None:
+    """The current summary of a consultation fetched by this module (prefetched, no query)."""
+    versions = getattr(consultation.transcript, "summary_versions", None)
+    if versions is None:
+        return summary_current(transcript=consultation.transcript)
+    return versions[0] if versions else None
+
+
+# --- Transcripts -------------------------------------------------------------------
+
+
+def transcript_get(*, user: Any, pk: object) -> Transcript:
+    """The user's transcript ``pk`` (consultation and prompt_used joined), or ``NotFound``."""
+    parsed = parse_pk(pk)
+    if parsed is None:
+        raise NotFound("Transcript not found.")
+    try:
+        return Transcript.objects.select_related("consultation", "prompt_used").get(pk=parsed, clinician=user)
+    except Transcript.DoesNotExist:
+        raise NotFound("Transcript not found.") from None
+
+
+def transcript_text(*, transcript: Transcript) -> str:
+    """The transcript's text: the clinician's full text if one was PUT, otherwise the
+    segments in ``seq`` order (whatever order they arrived in), one per line, in one query."""
+    if transcript.edited_text is not None:
+        return transcript.edited_text
+    texts = Segment.objects.filter(transcript=transcript).order_by("seq").values_list("text", flat=True)
+    return "\n".join(texts)
+
+
+def transcript_segments_count(*, transcript: Transcript) -> int:
+    return Segment.objects.filter(transcript=transcript).count()
+
+
+def summary_current(*, transcript: Transcript) -> Summary | None:
+    """The transcript's newest summary version, or None."""
+    return (
+        Summary.objects.filter(transcript=transcript).select_related("prompt").order_by("-version").first()
+    )
+
+
+# --- Notes -------------------------------------------------------------------------
+
+
+def note_list(*, user: Any, consultation: object | None = None) -> QuerySet[Note]:
+    qs = Note.objects.filter(clinician=user)
+    if consultation is not None:
+        parsed = parse_pk(consultation)
+        if parsed is None:
+            return qs.none()
+        qs = qs.filter(consultation_id=parsed)
+    return qs.order_by("-created_at", "-pk")
+
+
+def note_get(*, user: Any, pk: object) -> Note:
+    parsed = parse_pk(pk)
+    if parsed is None:
+        raise NotFound("Note not found.")
+    try:
+        return Note.objects.get(pk=parsed, clinician=user)
+    except Note.DoesNotExist:
+        raise NotFound("Note not found.") from None
+
+
+# --- Prompts -----------------------------------------------------------------------
+
+
+def prompt_list(*, user: Any) -> QuerySet[Prompt]:
+    """The user's prompts and other clinicians' shareable ones; never soft-deleted ones."""
+    return (
+        Prompt.objects.filter(Q(owner=user) | Q(is_shareable=True), is_deleted=False)
+        .select_related("owner")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def prompt_get_usable(*, user: Any, pk: object) -> Prompt:
+    """A prompt the user may read or summarise with: their own, or another clinician's
+    shareable one; not deleted. Otherwise ``NotFound`` (a private prompt is not revealed)."""
+    parsed = parse_pk(pk)
+    if parsed is None:
+        raise NotFound("Prompt not found.")
+    try:
+        return prompt_list(user=user).get(pk=parsed)
+    except Prompt.DoesNotExist:
+        raise NotFound("Prompt not found.") from None
+
+
+def consultation_status_is_active(*, consultation_pk: object) -> bool:
+    return Consultation.objects.filter(pk=consultation_pk, status=ConsultationStatus.ACTIVE).exists()

@@ -1,0 +1,324 @@
+"""Writes of clinical records.
+
+MongoDB has no transactions, so no guarantee here rests on one: segments and
+summaries are insert-only rows whose unique constraints make concurrent
+writers safe (an ``IntegrityError`` is the signal), and state changes are
+conditional updates (``filter(state=...).update(...)``, one row or none).
+``transaction.atomic`` blocks appear only as savepoints so that an
+``IntegrityError`` does not poison a surrounding SQL transaction, and to keep
+SQL engines free of half-made rows; they are no-ops on MongoDB.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    Note,
+    Prompt,
+    Segment,
+    Speaker,
+    Summary,
+    Transcript,
+)
+from scribe.core.exceptions import Conflict, InvalidInput
+
+logger = logging.getLogger("scribe.consultations")
+
+# Limits of one segment (a few seconds of speech; generous) and of seq numbers
+# (a 3-hour consultation with a segment a second stays far below).
+SEGMENT_MAX_CHARS = 10_000
+SEGMENT_MAX_SEQ = 1_000_000
+# A whole transcript text PUT by an older client (the 1 MiB body limit applies too).
+TRANSCRIPT_TEXT_MAX_CHARS = 500_000
+PATIENT_NAME_MAX_CHARS = 200
+SUMMARY_VERSION_ATTEMPTS = 20
+
+
+# --- Consultations -----------------------------------------------------------------
+
+
+def consultation_start(*, clinician: Any, patient_data: dict[str, Any]) -> Consultation:
+    """Create a consultation and its transcript.
+
+    Never visible half-made: selectors show a consultation only once its
+    transcript exists, so a process dying between the two inserts (possible on
+    MongoDB, which has no transactions) leaves an invisible row, never a
+    consultation without a transcript. On SQL engines the block is atomic too.
+    """
+    name = patient_data.get("name")
+    patient_name = str(name).strip().lower()[:PATIENT_NAME_MAX_CHARS] if name is not None else ""
+    now = timezone.now()
+    with transaction.atomic():
+        consultation = Consultation.objects.create(
+            clinician=clinician,
+            patient_data=patient_data,
+            patient_name=patient_name,
+            status=ConsultationStatus.ACTIVE,
+            started_at=now,
+        )
+        transcript = Transcript.objects.create(
+            consultation=consultation, clinician=clinician, created_at=now, updated_at=now
+        )
+    consultation.transcript = transcript
+    logger.info("consultation started", extra={"consultation_id": str(consultation.pk)})
+    return consultation
+
+
+def consultation_end(*, consultation: Consultation, summary: str | None = None) -> Consultation:
+    """End an active consultation (conditional update). Ending an ended one: ``Conflict``."""
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": ConsultationStatus.ENDED, "ended_at": now}
+    if summary is not None:
+        changes["summary"] = summary
+    updated = Consultation.objects.filter(pk=consultation.pk, status=ConsultationStatus.ACTIVE).update(**changes)
+    if not updated:
+        raise Conflict("This consultation has already ended.", code="consultation_ended")
+    for field, value in changes.items():
+        setattr(consultation, field, value)
+    logger.info("consultation ended", extra={"consultation_id": str(consultation.pk)})
+    return consultation
+
+
+# --- Transcripts and segments -------------------------------------------------------
+
+
+def _transcript_closed_reason(*, transcript_pk: object) -> str | None:
+    """Why the transcript no longer takes segments (read fresh), or None if it does."""
+    row = (
+        Transcript.objects.filter(pk=transcript_pk)
+        .values("edited_text", "consultation__status")
+        .first()
+    )
+    if row is None:
+        return "This transcript no longer exists."
+    if row["consultation__status"] != ConsultationStatus.ACTIVE:
+        return "The consultation has ended; its transcript takes no more segments."
+    if row["edited_text"] is not None:
+        return "The transcript's full text was saved with PUT; it takes no more segments."
+    return None
+
+
+def _validate_segment(*, seq: Any, text: Any, speaker: Any, start_ms: Any, end_ms: Any) -> None:
+    errors: dict[str, list[str]] = {}
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= SEGMENT_MAX_SEQ:
+        errors["seq"] = [f"Must be an integer from 0 to {SEGMENT_MAX_SEQ}."]
+    if not isinstance(text, str) or not text.strip():
+        errors["text"] = ["Must be non-empty text."]
+    elif len(text) > SEGMENT_MAX_CHARS:
+        errors["text"] = [f"Must be at most {SEGMENT_MAX_CHARS} characters."]
+    if speaker not in Speaker.values:
+        errors["speaker"] = [f"Must be one of: {', '.join(Speaker.values)}."]
+    for name, value in (("start_ms", start_ms), ("end_ms", end_ms)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1):
+            errors[name] = ["Must be a non-negative integer (milliseconds)."]
+    if not errors and start_ms is not None and end_ms is not None and end_ms < start_ms:
+        errors["end_ms"] = ["Must not be before start_ms."]
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def _existing_segment(*, transcript: Transcript, seq: int, text: str) -> Segment:
+    existing = Segment.objects.filter(transcript=transcript, seq=seq).first()
+    if existing is None:
+        # Only reachable when the conflicting row vanished (its transcript was deleted).
+        raise Conflict("The segment could not be stored; please retry.", code="segment_conflict")
+    if existing.text != text:
+        raise Conflict(
+            f"Segment {seq} already exists with different text.", code="segment_conflict"
+        )
+    return existing
+
+
+def segment_append(
+    *,
+    transcript: Transcript,
+    seq: int,
+    text: str,
+    speaker: str = Speaker.UNKNOWN,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> tuple[Segment, bool]:
+    """Store segment ``seq`` of a transcript; returns ``(segment, created)``.
+
+    Idempotent by ``seq``: the same text again returns the stored segment with
+    ``created=False``; other text for a stored ``seq`` raises ``Conflict``.
+    Segments may arrive in any order; ``transcript_text`` orders them. The
+    unique (transcript, seq) constraint decides between concurrent writers, no
+    lock is taken. A transcript whose consultation ended, or whose full text was
+    PUT, takes no new segments (``Conflict``); the check is repeated after the
+    insert and a segment that lost that race is removed again, so every
+    segment answered ``created`` was stored while the transcript was open.
+    Limits on ``seq``, text size, speaker and timings raise ``InvalidInput``.
+    """
+    _validate_segment(seq=seq, text=text, speaker=speaker, start_ms=start_ms, end_ms=end_ms)
+
+    closed = _transcript_closed_reason(transcript_pk=transcript.pk)
+    if closed is not None:
+        # A retry of a segment stored before closing is still answered idempotently.
+        existing = Segment.objects.filter(transcript=transcript, seq=seq).first()
+        if existing is not None and existing.text == text:
+            return existing, False
+        raise Conflict(closed, code="transcript_closed")
+
+    try:
+        with transaction.atomic():
+            segment = Segment.objects.create(
+                transcript=transcript,
+                seq=seq,
+                text=text,
+                speaker=speaker,
+                start_ms=start_ms,
+                end_ms=end_ms,
+            )
+    except IntegrityError:
+        return _existing_segment(transcript=transcript, seq=seq, text=text), False
+
+    closed = _transcript_closed_reason(transcript_pk=transcript.pk)
+    if closed is not None:
+        Segment.objects.filter(pk=segment.pk).delete()
+        raise Conflict(closed, code="transcript_closed")
+
+    Transcript.objects.filter(pk=transcript.pk).update(updated_at=timezone.now())
+    return segment, True
+
+
+def transcript_text_replace(*, transcript: Transcript, text: str) -> Transcript:
+    """Store the clinician's full text (older clients PUT the whole transcript).
+
+    From then on ``transcript_text`` is this text; the segments are kept (never
+    deleted, still counted) but take no new appends (``Conflict``). The text can
+    be replaced again while the consultation is active; after it ended:
+    ``Conflict``.
+    """
+    if not isinstance(text, str):
+        raise InvalidInput(errors={"transcript_text": ["Must be text."]})
+    if len(text) > TRANSCRIPT_TEXT_MAX_CHARS:
+        raise InvalidInput(errors={"transcript_text": [f"Must be at most {TRANSCRIPT_TEXT_MAX_CHARS} characters."]})
+    if not Consultation.objects.filter(pk=transcript.consultation_id, status=ConsultationStatus.ACTIVE).exists():
+        raise Conflict("The consultation has ended; its transcript can no longer be changed.", code="transcript_closed")
+    now = timezone.now()
+    Transcript.objects.filter(pk=transcript.pk).update(edited_text=text, updated_at=now)
+    transcript.edited_text = text
+    transcript.updated_at = now
+    logger.info("transcript text replaced", extra={"transcript_id": str(transcript.pk)})
+    return transcript
+
+
+# --- Summaries ---------------------------------------------------------------------
+
+
+def transcript_summary_add(
+    *,
+    transcript: Transcript,
+    content: dict[str, Any],
+    text: str,
+    model: str,
+    prompt: Prompt | None,
+    legacy_id: str | None = None,
+) -> Summary:
+    """Insert the transcript's next summary version (insert-only, never overwrites).
+
+    Concurrent writers race on the unique (transcript, version) constraint and
+    the loser retries with the next number. With ``legacy_id`` the call is
+    idempotent: a summary already imported under that id is returned. The
+    transcript's ``prompt_used`` then names the prompt of its current (highest)
+    summary, by a conditional update that never lets an older version win.
+    """
+    for _attempt in range(SUMMARY_VERSION_ATTEMPTS):
+        if legacy_id is not None:
+            already = Summary.objects.filter(legacy_id=legacy_id).first()
+            if already is not None:
+                return already
+        latest = (
+            Summary.objects.filter(transcript=transcript).order_by("-version").values_list("version", flat=True).first()
+        )
+        version = (latest or 0) + 1
+        try:
+            with transaction.atomic():
+                summary = Summary.objects.create(
+                    transcript=transcript,
+                    version=version,
+                    content=content,
+                    text=text,
+                    model=model,
+                    prompt=prompt,
+                    legacy_id=legacy_id,
+                )
+        except IntegrityError:
+            continue
+        Transcript.objects.filter(pk=transcript.pk, summary_version__lt=version).update(
+            prompt_used=prompt, summary_version=version, updated_at=timezone.now()
+        )
+        transcript.refresh_from_db(fields=["prompt_used", "summary_version", "updated_at"])
+        logger.info(
+            "summary stored",
+            extra={"transcript_id": str(transcript.pk), "summary_id": str(summary.pk), "version": version},
+        )
+        return summary
+    raise Conflict("The summary could not be stored; please retry.", code="summary_conflict")
+
+
+# --- Notes -------------------------------------------------------------------------
+
+
+def note_create(*, clinician: Any, consultation: Consultation, body: str) -> Note:
+    now = timezone.now()
+    note = Note.objects.create(
+        consultation=consultation,
+        transcript=consultation.transcript,
+        clinician=clinician,
+        body=body,
+        created_at=now,
+        updated_at=now,
+    )
+    logger.info("note created", extra={"note_id": str(note.pk)})
+    return note
+
+
+def note_update(*, note: Note, body: str) -> Note:
+    now = timezone.now()
+    Note.objects.filter(pk=note.pk).update(body=body, updated_at=now)
+    note.body = body
+    note.updated_at = now
+    return note
+
+
+def note_delete(*, note: Note) -> None:
+    Note.objects.filter(pk=note.pk).delete()
+    logger.info("note deleted", extra={"note_id": str(note.pk)})
+
+
+# --- Prompts -----------------------------------------------------------------------
+
+
+def prompt_create(*, owner: Any, name: str, text: str, is_shareable: bool = False) -> Prompt:
+    now = timezone.now()
+    prompt = Prompt.objects.create(
+        owner=owner, name=name, text=text, is_shareable=is_shareable, created_at=now, updated_at=now
+    )
+    logger.info("prompt created", extra={"prompt_id": str(prompt.pk)})
+    return prompt
+
+
+def prompt_update(*, prompt: Prompt, **changes: Any) -> Prompt:
+    """Change a prompt's ``name``, ``text`` or ``is_shareable`` (not a deleted one)."""
+    allowed = {key: value for key, value in changes.items() if key in {"name", "text", "is_shareable"}}
+    allowed["updated_at"] = timezone.now()
+    if not Prompt.objects.filter(pk=prompt.pk, is_deleted=False).update(**allowed):
+        raise Conflict("This prompt has been deleted.", code="prompt_deleted")
+    for field, value in allowed.items():
+        setattr(prompt, field, value)
+    return prompt
+
+
+def prompt_soft_delete(*, prompt: Prompt) -> None:
+    """Hide a prompt from every list; transcripts and summaries that used it keep naming it."""
+    Prompt.objects.filter(pk=prompt.pk).update(is_deleted=True, updated_at=timezone.now())
+    logger.info("prompt deleted", extra={"prompt_id": str(prompt.pk)})
