@@ -72,11 +72,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "scribe.core.middleware.RequestIdMiddleware",
-    "scribe.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "scribe.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # After the headers above, so a 413 still carries CORS and security headers.
+    "scribe.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -247,7 +248,6 @@ SPECTACULAR_SETTINGS = {
 # Bodies larger than this answer 413 before a view reads them. Uploads (audio,
 # images) have their own, larger limits in the AI settings.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # Larger limits for the upload endpoints (path prefix -> bytes); the AI settings fill it.
 UPLOAD_BODY_LIMITS: dict[str, int] = {}
 # Routes accept an optional trailing slash themselves; never redirect a POST.
@@ -282,9 +282,12 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "scribe.core.exceptions.csrf_failure"
 SILENCED_SYSTEM_CHECKS = [
     # SECURE_SSL_REDIRECT is off on purpose: TLS ends at the proxy (README, "Deploying").
     "security.W008",
+    # HSTS preload is a commitment for the whole domain; opt in with SECURE_HSTS_PRELOAD.
+    "security.W021",
 ]
 if not REDIS_URL:
     # Local memory cache in development: rate limits are per process, which is fine there.
@@ -300,6 +303,9 @@ STORAGES = {
 }
 # Without collectstatic (development, tests) whitenoise serves from the finders.
 WHITENOISE_USE_FINDERS = True
+# Development looks files up per request (no staticfiles/ needed, no startup warning);
+# production (DEBUG off) serves the collected STATIC_ROOT, built into the image.
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Internationalisation ----------------------------------------------------------
 
@@ -317,7 +323,7 @@ LOGGING = {
     "filters": {"request_id": {"()": "scribe.core.logging.RequestIdFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "scribe.core.logging.ScribeJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
@@ -332,10 +338,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Django's own request logger repeats our access line (and can carry the path's
-        # query string); scribe.request is the one access log.
-        "django.request": {"level": "CRITICAL", "propagate": True},
-        "django.server": {"level": "WARNING", "propagate": True},
+        # scribe.request is the one access log: Django's request logger only reports
+        # unhandled exceptions (5xx, with the traceback), and runserver's own line,
+        # which repeats the query string, is off.
+        "django.request": {"level": "ERROR", "propagate": True},
+        "django.server": {"level": "CRITICAL", "propagate": False, "handlers": []},
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },
 }
@@ -361,6 +368,31 @@ NHS_CLIENT_SECRET = env.str("NHS_CLIENT_SECRET", default="")
 NHS_TERMINOLOGY_URL = env.str("NHS_TERMINOLOGY_URL", default="https://ontology.nhs.uk/production1/fhir")
 NHS_VALUESET_URL = env.str("NHS_VALUESET_URL", default="http://snomed.info/sct?fhir_vs")
 NHS_TIMEOUT_SECONDS = env.float("NHS_TIMEOUT_SECONDS", default=10.0)
+NHS_CACHE_SECONDS = env.int("NHS_CACHE_SECONDS", default=300)
+NHS_RESULT_COUNT = env.int("NHS_RESULT_COUNT", default=20)
+
+# Image analysis: how many images, how large, and how Scribe fetches https URLs itself.
+AI_IMAGE_MAX_COUNT = env.int("AI_IMAGE_MAX_COUNT", default=4)
+AI_IMAGE_MAX_BYTES = env.int("AI_IMAGE_MAX_BYTES", default=5 * 1_048_576)
+AI_IMAGE_FETCH_TIMEOUT_SECONDS = env.float("AI_IMAGE_FETCH_TIMEOUT_SECONDS", default=10.0)
+AI_IMAGE_FETCH_MAX_REDIRECTS = env.int("AI_IMAGE_FETCH_MAX_REDIRECTS", default=3)
+# Networks a fetched image may come from although not public (CIDRs; empty in production).
+AI_IMAGE_FETCH_ALLOWED_NETWORKS = env.list("AI_IMAGE_FETCH_ALLOWED_NETWORKS", default=[])
+# Extra CA bundle (PEM path) trusted when fetching images, e.g. behind an inspecting proxy.
+AI_IMAGE_FETCH_CA_BUNDLE = env.str("AI_IMAGE_FETCH_CA_BUNDLE", default="")
+AI_AUDIO_MAX_BYTES = env.int("AI_AUDIO_MAX_BYTES", default=25 * 1_048_576)
+UPLOAD_BODY_LIMITS.update(
+    {
+        # Multipart overhead on top of the files themselves.
+        "/api/v1/ai/images": AI_IMAGE_MAX_COUNT * AI_IMAGE_MAX_BYTES + 65_536,
+        "/api/v1/ai/transcribe": AI_AUDIO_MAX_BYTES + 65_536,
+    }
+)
+
+
+# BodySizeLimitMiddleware enforces the per-path limits; Django's own in-memory cap
+# (checked when a view reads the body) must not undercut the larger upload limits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max([MAX_REQUEST_BODY_BYTES, *UPLOAD_BODY_LIMITS.values()])
 
 
 # --- Refuse to run in production with development secrets ------------------------------

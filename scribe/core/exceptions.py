@@ -159,6 +159,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = _DRF_CODES.get(exc.status_code, "error")
         if isinstance(exc, drf_exceptions.ValidationError):
             body = error_body("Invalid input.", "invalid", errors=_flatten_errors(exc.detail))
+        elif isinstance(exc, drf_exceptions.ParseError):
+            # Malformed JSON is invalid input too: same code, and `errors` like every 400.
+            body = error_body(str(exc.detail), "invalid", errors={"non_field_errors": [str(exc.detail)]})
         else:
             detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
             if isinstance(exc, drf_exceptions.AuthenticationFailed | drf_exceptions.NotAuthenticated):
@@ -180,6 +183,9 @@ def json_error(status_code: int, detail: str, code: str) -> JsonResponse:
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django routes RequestDataTooBig (a SuspiciousOperation) here; it is a 413.
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(413, "Request body is too large.", "request_too_large")
     return json_error(400, "Bad request.", "bad_request")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from scribe.core.exceptions import json_error
@@ -17,12 +19,13 @@ from scribe.core.logging import bind_request_id, reset_request_id
 access_logger = logging.getLogger("scribe.request")
 
 # A client's id is echoed only when it is short and plain (no log or header injection).
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+# fullmatch, not match + "$": "$" also matches before a trailing newline.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 
 def _request_id_from(request: HttpRequest) -> str:
     offered = request.META.get("HTTP_X_REQUEST_ID", "")
-    if offered and _SANE_REQUEST_ID.match(offered):
+    if offered and _SANE_REQUEST_ID.fullmatch(offered):
         return offered
     return uuid.uuid4().hex
 
@@ -73,23 +76,32 @@ def _body_limit_for(path: str) -> int:
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 from the declared Content-Length before any view reads the body.
+    """Answers 413 before any view reads a body larger than its path's limit.
 
-    Chunked bodies without a Content-Length are still bounded by
-    DATA_UPLOAD_MAX_MEMORY_SIZE when read (RequestDataTooBig, also a 413).
+    A declared Content-Length is checked without reading. A chunked body (no
+    Content-Length) is read up to the limit + 1 byte: over the limit is a 413,
+    otherwise the buffered body is handed on with its length, because Django's
+    WSGI request reads only Content-Length bytes and would silently see an
+    empty body. It sits after CORS so a browser can read the 413.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        raw = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            length = int(raw)
-        except ValueError:
-            return json_error(400, "Invalid Content-Length header.", "bad_request")
-        if length > _body_limit_for(request.path):
-            return json_error(413, "Request body is too large.", "request_too_large")
+        limit = _body_limit_for(request.path)
+        raw = request.META.get("CONTENT_LENGTH") or ""
+        if raw:
+            if not raw.isascii() or not raw.isdigit():
+                return json_error(400, "Invalid Content-Length header.", "bad_request")
+            if int(raw) > limit:
+                return json_error(413, "Request body is too large.", "request_too_large")
+        elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and "wsgi.input" in request.META:
+            body = request.META["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                return json_error(413, "Request body is too large.", "request_too_large")
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = LimitedStream(io.BytesIO(body), len(body))
         return self.get_response(request)
 
 
