@@ -17,14 +17,13 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from consultations.models import (
     Consultation,
-    ConsultationStatus,
     Note,
     Prompt,
     Segment,
     Summary,
     Transcript,
 )
-from scribe.core.exceptions import NotFound
+from scribe.core.exceptions import ApplicationError, NotFound
 from scribe.core.ids import parse_pk
 
 # --- Consultations -----------------------------------------------------------------
@@ -168,5 +167,17 @@ def prompt_get_usable(*, user: Any, pk: object) -> Prompt:
         raise NotFound("Prompt not found.") from None
 
 
-def consultation_status_is_active(*, consultation_pk: object) -> bool:
-    return Consultation.objects.filter(pk=consultation_pk, status=ConsultationStatus.ACTIVE).exists()
+class NotPromptOwner(ApplicationError):
+    status_code = 403
+    code = "permission_denied"
+    default_detail = "Only the prompt's owner may change or delete it."
+
+
+def prompt_get_editable(*, user: Any, pk: object) -> Prompt:
+    """The user's own prompt, to change or delete. Another clinician's shareable prompt
+    is visible to the user, so changing it is refused openly (``NotPromptOwner``, 403);
+    anything the user cannot see is ``NotFound``."""
+    prompt = prompt_get_usable(user=user, pk=pk)
+    if prompt.owner_id != user.pk:
+        raise NotPromptOwner()
+    return prompt

@@ -1,0 +1,313 @@
+"""Input and output serializers of the clinical records API.
+
+Inputs are strict: unknown fields and wrong JSON types (a number where text is
+expected, a string where a number is) are a 400, never silently coerced.
+Outputs carry ids as strings. No serializer writes: views call services.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from consultations import selectors
+from consultations.models import Consultation, ConsultationStatus, Note, Prompt, Speaker, Summary, Transcript
+from consultations.services import (
+    PATIENT_NAME_MAX_CHARS,
+    SEGMENT_MAX_CHARS,
+    SEGMENT_MAX_SEQ,
+    TRANSCRIPT_TEXT_MAX_CHARS,
+)
+from scribe.core.serializers import IdField, StrictSerializer
+
+PATIENT_DATA_MAX_BYTES = 10_000
+NOTE_BODY_MAX_CHARS = 50_000
+CLOSING_SUMMARY_MAX_CHARS = 50_000
+PROMPT_NAME_MAX_CHARS = 200
+PROMPT_TEXT_MAX_CHARS = 20_000
+TIMING_MAX_MS = 2**31 - 1
+
+# --- Strict scalar fields ------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: a number or a boolean is a type error, not text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: ``"5"``, ``5.0`` and ``true`` are type errors."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class IdInputField(serializers.CharField):
+    """An id sent in a body: a string (or, leniently, a JSON integer on SQL engines)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
+# --- Consultations -------------------------------------------------------------------
+
+
+class PatientDataSerializer(serializers.Serializer):
+    """``{name, age?, nhs_number?, ...}``: known keys are checked, others are kept as sent."""
+
+    name = StrictCharField(max_length=PATIENT_NAME_MAX_CHARS)
+    age = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=150)
+    nhs_number = serializers.RegexField(
+        r"^\d{3} ?\d{3} ?\d{4}$",
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": "Must be a 10-digit NHS number."},
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be an object.")
+        if len(json.dumps(data, default=str)) > PATIENT_DATA_MAX_BYTES:
+            raise serializers.ValidationError(f"Must be at most {PATIENT_DATA_MAX_BYTES} bytes of JSON.")
+        if not isinstance(data.get("nhs_number", ""), str | type(None)):
+            raise serializers.ValidationError({"nhs_number": ["Must be a 10-digit NHS number."]})
+        checked = super().to_internal_value(data)
+        return {**data, **checked}
+
+
+class ConsultationStartInput(StrictSerializer):
+    patient_data = PatientDataSerializer()
+
+
+class ConsultationEndInput(StrictSerializer):
+    summary = StrictCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=CLOSING_SUMMARY_MAX_CHARS, trim_whitespace=False
+    )
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """A filter bound: an ISO 8601 date-time, or a plain date (its midnight, local time)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(input_formats=["iso-8601", "%Y-%m-%d"], **kwargs)
+
+
+class ConsultationFilterInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConsultationStatus.choices, required=False)
+    started_after = DateOrDateTimeField(required=False, help_text="Started at or after this time.")
+    started_before = DateOrDateTimeField(required=False, help_text="Started before this time.")
+    search = serializers.CharField(required=False, max_length=PATIENT_NAME_MAX_CHARS, help_text="Part of the patient's name.")
+
+
+class SummaryOutput(serializers.ModelSerializer):
+    """One summary version: the SOAP ``content`` plus how it was made."""
+
+    id = IdField()
+    prompt = IdField(source="prompt_id", allow_null=True)
+
+    class Meta:
+        model = Summary
+        fields = ["id", "version", "content", "text", "model", "prompt", "created_at"]
+
+
+class ConsultationOutput(serializers.ModelSerializer):
+    id = IdField()
+    transcript = serializers.SerializerMethodField()
+    notes = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+    current_summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "id", "patient_data", "status", "started_at", "ended_at",
+            "transcript", "notes", "summary", "current_summary",
+        ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_transcript(self, obj: Consultation) -> str:
+        return str(obj.transcript.pk)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_notes(self, obj: Consultation) -> list[str]:
+        return [str(note.pk) for note in obj.notes.all()]
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="The closing summary sent with `end`."))
+    def get_summary(self, obj: Consultation) -> str | None:
+        return obj.summary or None
+
+    @extend_schema_field(SummaryOutput(allow_null=True, help_text="The transcript's current (newest) summary version."))
+    def get_current_summary(self, obj: Consultation) -> dict[str, Any] | None:
+        current = selectors.consultation_current_summary(consultation=obj)
+        return SummaryOutput(current).data if current else None
+
+
+# --- Transcripts ---------------------------------------------------------------------
+
+
+class SegmentInput(StrictSerializer):
+    seq = StrictIntegerField(min_value=0, max_value=SEGMENT_MAX_SEQ)
+    text = StrictCharField(max_length=SEGMENT_MAX_CHARS, trim_whitespace=False)
+    speaker = serializers.ChoiceField(choices=Speaker.choices, default=Speaker.UNKNOWN)
+    start_ms = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=TIMING_MAX_MS)
+    end_ms = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=TIMING_MAX_MS)
+
+    def validate_text(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Must not be blank.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start_ms"), attrs.get("end_ms")
+        if start is not None and end is not None and end < start:
+            raise serializers.ValidationError({"end_ms": ["Must not be before start_ms."]})
+        return attrs
+
+
+class SegmentOutput(serializers.Serializer):
+    id = IdField()
+    transcript = IdField(source="transcript_id")
+    seq = serializers.IntegerField()
+    text = serializers.CharField()
+    speaker = serializers.CharField()
+    start_ms = serializers.IntegerField(allow_null=True)
+    end_ms = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class TranscriptReplaceInput(StrictSerializer):
+    transcript_text = StrictCharField(allow_blank=True, max_length=TRANSCRIPT_TEXT_MAX_CHARS, trim_whitespace=False)
+
+
+class TranscriptOutput(serializers.ModelSerializer):
+    id = IdField()
+    consultation = IdField(source="consultation_id")
+    transcript_text = serializers.SerializerMethodField()
+    text_source = serializers.SerializerMethodField()
+    segments_count = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+    current_summary = serializers.SerializerMethodField()
+    prompt_used = IdField(source="prompt_used_id", allow_null=True)
+    prompt_used_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transcript
+        fields = [
+            "id", "consultation", "transcript_text", "text_source", "segments_count", "summary",
+            "current_summary", "prompt_used", "prompt_used_name", "created_at", "updated_at",
+        ]
+
+    def _current(self, obj: Transcript) -> Summary | None:
+        if not hasattr(obj, "_current_summary"):
+            obj._current_summary = selectors.summary_current(transcript=obj)
+        return obj._current_summary
+
+    def get_transcript_text(self, obj: Transcript) -> str:
+        return selectors.transcript_text(transcript=obj)
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=["segments", "edited"],
+            help_text="`segments`: assembled from the segments; `edited`: the full text saved with PUT.",
+        )
+    )
+    def get_text_source(self, obj: Transcript) -> str:
+        return "segments" if obj.edited_text is None else "edited"
+
+    def get_segments_count(self, obj: Transcript) -> int:
+        return selectors.transcript_segments_count(transcript=obj)
+
+    @extend_schema_field(
+        serializers.DictField(allow_null=True, help_text="The current summary's `{subjective, objective, assessment, plan}`.")
+    )
+    def get_summary(self, obj: Transcript) -> dict[str, Any] | None:
+        current = self._current(obj)
+        return current.content if current else None
+
+    @extend_schema_field(SummaryOutput(allow_null=True))
+    def get_current_summary(self, obj: Transcript) -> dict[str, Any] | None:
+        current = self._current(obj)
+        return SummaryOutput(current).data if current else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Kept even after the prompt was deleted."))
+    def get_prompt_used_name(self, obj: Transcript) -> str | None:
+        return obj.prompt_used.name if obj.prompt_used_id else None
+
+
+# --- Notes ---------------------------------------------------------------------------
+
+
+class NoteCreateInput(StrictSerializer):
+    consultation = IdInputField(max_length=64)
+    body = StrictCharField(max_length=NOTE_BODY_MAX_CHARS)
+
+
+class NoteUpdateInput(StrictSerializer):
+    """``body``; ``consultation`` may be sent back unchanged (a note never moves)."""
+
+    consultation = IdInputField(max_length=64, required=False)
+    body = StrictCharField(max_length=NOTE_BODY_MAX_CHARS)
+
+
+class NoteOutput(serializers.ModelSerializer):
+    id = IdField()
+    consultation = IdField(source="consultation_id")
+    transcript = IdField(source="transcript_id")
+
+    class Meta:
+        model = Note
+        fields = ["id", "consultation", "transcript", "body", "created_at", "updated_at"]
+
+
+class NoteFilterInput(serializers.Serializer):
+    consultation = serializers.CharField(required=False, max_length=64)
+
+
+# --- Prompts -------------------------------------------------------------------------
+
+
+class PromptInput(StrictSerializer):
+    prompt_name = StrictCharField(max_length=PROMPT_NAME_MAX_CHARS)
+    prompt_text = StrictCharField(max_length=PROMPT_TEXT_MAX_CHARS)
+    is_shareable = StrictBooleanField(required=False, default=False)
+
+
+class OwnerOutput(serializers.Serializer):
+    id = IdField()
+    username = serializers.CharField()
+
+
+class PromptOutput(serializers.ModelSerializer):
+    id = IdField()
+    prompt_name = serializers.CharField(source="name")
+    prompt_text = serializers.CharField(source="text")
+    owner = OwnerOutput()
+    is_owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Prompt
+        fields = ["id", "prompt_name", "prompt_text", "is_shareable", "owner", "is_owner", "created_at", "updated_at"]
+
+    def get_is_owner(self, obj: Prompt) -> bool:
+        request = self.context.get("request")
+        return bool(request and obj.owner_id == request.user.pk)
+
