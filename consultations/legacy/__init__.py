@@ -1,0 +1,1 @@
+"""Importing the Node.js Scribe database (see importer.py and README "Legacy import")."""
