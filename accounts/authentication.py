@@ -1,6 +1,86 @@
-# Placeholder until the accounts issue lands: replaced by Scribe's JWT authentication.
+"""Bearer-token authentication for every API view: Scribe tokens and Node.js ones.
+
+A token is accepted only if it verifies (HS256 with the right secret, not
+expired, the right shape), names an active user, and is not revoked: neither the
+token itself nor its login (``sid``) for a Scribe token; neither the token's hash
+nor a later password change for a Node.js token. The user is re-read on every
+request, so deactivating an account stops its tokens at once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts.audit import security_event
+from accounts.messages import INVALID_CREDENTIALS, SESSION_REVOKED
+from accounts.selectors import legacy_token_revoked, scribe_token_revocation, user_get, user_get_by_legacy_id
+from accounts.tokens import LegacyToken, ScribeAccessToken, decode_access, decode_legacy
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, *, revoked: bool = False, user_id: object | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.revoked, self.user_id = reason, revoked, user_id
 
 
 class ScribeJWTAuthentication(JWTAuthentication):
-    pass
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        try:
+            token = self._validated(raw_token)
+            user = self._user_for(token)
+        except _Rejected as rejected:
+            security_event(
+                "token_rejected",
+                request=request,
+                user_id=rejected.user_id,
+                reason=rejected.reason,
+                level=logging.INFO if rejected.reason == "expired_or_invalid" else logging.WARNING,
+            )
+            if rejected.revoked:
+                raise AuthenticationFailed(SESSION_REVOKED, code="token_revoked") from None
+            raise AuthenticationFailed(INVALID_CREDENTIALS, code="token_not_valid") from None
+        return user, token
+
+    @staticmethod
+    def _validated(raw_token: bytes) -> ScribeAccessToken | LegacyToken:
+        try:
+            raw = raw_token.decode("ascii")
+        except UnicodeDecodeError:
+            raise _Rejected("expired_or_invalid") from None
+        try:
+            return decode_access(raw)
+        except TokenError:
+            pass
+        try:
+            return decode_legacy(raw)
+        except TokenError:
+            raise _Rejected("expired_or_invalid") from None
+
+    @staticmethod
+    def _user_for(token: ScribeAccessToken | LegacyToken):
+        if token.is_legacy:
+            user = user_get_by_legacy_id(legacy_id=token["userID"])
+            if user is None:
+                raise _Rejected("unknown_legacy_user")
+        else:
+            user = user_get(pk=token["userID"])
+            if user is None:
+                raise _Rejected("unknown_user", user_id=token["userID"])
+        if not user.is_active:
+            raise _Rejected("inactive_user", user_id=user.pk)
+        if token.is_legacy:
+            if legacy_token_revoked(token, user=user):
+                raise _Rejected("revoked", revoked=True, user_id=user.pk)
+        elif scribe_token_revocation(token) is not None:
+            raise _Rejected("revoked", revoked=True, user_id=user.pk)
+        return user

@@ -1,6 +1,93 @@
-# Placeholder until the accounts issue lands: replaced by the real Node.js bcrypt hasher.
-from django.contrib.auth.hashers import BCryptPasswordHasher
+"""Password hashes written by the Node.js backend, verified as they are stored.
+
+node-bcrypt wrote ``$2b$<cost>$<53 chars>`` and bcryptjs ``$2a$<cost>$<53 chars>``,
+with no Django ``<algorithm>$`` prefix, and the importer keeps them byte for byte.
+Django's ``identify_hasher`` names a hash by the text before its first ``$``: for
+these hashes that is the empty string. So this hasher's algorithm *is* the empty
+string; ``get_hashers()`` refuses a falsy algorithm name, hence the small ``str``
+subclass that equals ``""`` but is truthy. Everything else is Django's normal path:
+``check_password`` finds this hasher, sees it is not the preferred one and, after
+a successful login, re-hashes the password with Argon2 (``must_update``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.hashers import (
+    UNUSABLE_PASSWORD_SUFFIX_LENGTH,
+    BasePasswordHasher,
+    make_password,
+    mask_hash,
+)
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext_noop as _
+
+# Node.js bcrypt (both libraries) hashes the UTF-8 bytes of the password and
+# silently ignores everything past the 72nd byte. Python's bcrypt 5 raises
+# instead, so the truncation is done here, the same way.
+BCRYPT_MAX_PASSWORD_BYTES = 72
+
+NODE_BCRYPT_HASH = re.compile(r"\$(2[ab])\$(0[4-9]|[12]\d|3[01])\$([./A-Za-z0-9]{22})([./A-Za-z0-9]{31})")
 
 
-class LegacyNodeBcryptHasher(BCryptPasswordHasher):
-    algorithm = "legacy_node_bcrypt"
+class _UnprefixedAlgorithm(str):
+    """``""`` (what ``identify_hasher`` reads from ``$2b$...``), but truthy."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class LegacyNodeBcryptHasher(BasePasswordHasher):
+    algorithm = _UnprefixedAlgorithm("")
+    library = ("bcrypt", "bcrypt")
+    rounds = 10  # node-bcrypt/bcryptjs default; only used by encode(), which Scribe never prefers
+
+    def salt(self) -> str:
+        bcrypt = self._load_library()
+        return bcrypt.gensalt(self.rounds, prefix=b"2b").decode("ascii")
+
+    def encode(self, password: str, salt: str) -> str:
+        bcrypt = self._load_library()
+        return bcrypt.hashpw(_node_password_bytes(password), salt.encode("ascii")).decode("ascii")
+
+    def verify(self, password: str, encoded: str) -> bool:
+        if not NODE_BCRYPT_HASH.fullmatch(encoded or ""):
+            # Anything else that starts with "$" (or an empty field) is no password:
+            # spend the default hasher's work so it costs the same as a real check.
+            make_password(get_random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH))
+            return False
+        bcrypt = self._load_library()
+        return bcrypt.checkpw(_node_password_bytes(password), encoded.encode("ascii"))
+
+    def decode(self, encoded: str) -> dict:
+        match = NODE_BCRYPT_HASH.fullmatch(encoded)
+        if not match:
+            raise ValueError("Not a Node.js bcrypt hash.")
+        variant, cost, salt, checksum = match.groups()
+        return {"algorithm": f"node-bcrypt-{variant}", "work_factor": int(cost), "salt": salt, "checksum": checksum}
+
+    def safe_summary(self, encoded: str) -> dict:
+        decoded = self.decode(encoded)
+        return {
+            _("algorithm"): decoded["algorithm"],
+            _("work factor"): decoded["work_factor"],
+            _("salt"): mask_hash(decoded["salt"]),
+            _("checksum"): mask_hash(decoded["checksum"]),
+        }
+
+    def must_update(self, encoded: str) -> bool:
+        # Always: the first successful login moves the user to the preferred (Argon2) hasher.
+        return True
+
+    def harden_runtime(self, password: str, encoded: str) -> None:
+        # Never called for a non-preferred hasher; nothing to equalise.
+        return None
+
+
+def _node_password_bytes(password: str) -> bytes:
+    return password.encode("utf-8")[:BCRYPT_MAX_PASSWORD_BYTES]
+
+
+def is_node_bcrypt_hash(encoded: str) -> bool:
+    return bool(NODE_BCRYPT_HASH.fullmatch(encoded or ""))

@@ -43,6 +43,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The 24-hex ObjectId this user had in the Node.js database (legacy tokens name it).
     legacy_id = models.CharField(max_length=24, unique=True, null=True, blank=True)
+    # Set by a password change: legacy tokens issued before it stop working, and a
+    # login that raced the change is refused (see services.user_login).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -63,3 +66,53 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_patient(self) -> bool:
         return self.role == Role.PATIENT
+
+
+class LoginSession(models.Model):
+    """One login: every access/refresh token issued from it carries its ``family`` as ``sid``.
+
+    Insert-only. Revoking a login is a ``RevokedToken`` row keyed ``family:<family>``;
+    this table lets a password change find the user's other logins.
+    """
+
+    family = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The latest refresh token's expiry (moved forward by rotation).
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="accounts_session_user_exp")]
+
+    def __str__(self) -> str:
+        return f"LoginSession {self.pk}"
+
+
+class RevocationReason(models.TextChoices):
+    LOGOUT = "logout", "Logged out"
+    ROTATED = "rotated", "Refresh token rotated"
+    REUSE = "reuse", "Rotated refresh token presented again"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    RACE = "race", "Login raced a password change or deactivation"
+    LEGACY_IMPORT = "legacy_import", "Logged out in the Node.js backend"
+
+
+class RevokedToken(models.Model):
+    """A token (or a whole login) that must no longer be accepted. Insert-only.
+
+    ``key`` is unique, so concurrent revocations of one token are one row and an
+    ``IntegrityError`` tells the second writer it lost (refresh rotation relies on it):
+    - ``jti:<jti>``: one Scribe token;
+    - ``family:<sid>``: every token of one login;
+    - ``legacy:<sha256 hex of the raw token>``: a Node.js token (never the raw token).
+    Rows are useless once ``expires_at`` has passed (the token is expired anyway);
+    ``manage.py purge_revoked_tokens`` deletes them.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    reason = models.CharField(max_length=20, choices=RevocationReason.choices)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"RevokedToken {self.pk} ({self.reason})"

@@ -7,15 +7,10 @@ Every role denial is logged with ids only: user id, client ip, request id.
 
 from __future__ import annotations
 
-import logging
-
 from rest_framework.permissions import BasePermission
 
+from accounts.audit import security_event
 from accounts.models import Role
-from scribe.core.clientip import client_ip
-from scribe.core.logging import current_request_id
-
-security_logger = logging.getLogger("scribe.security")
 
 
 def _is_authenticated(request) -> bool:
@@ -24,17 +19,13 @@ def _is_authenticated(request) -> bool:
 
 
 def log_role_denied(request, view, *, required: str) -> None:
-    security_logger.warning(
+    security_event(
         "role_denied",
-        extra={
-            "event": "role_denied",
-            "user_id": str(request.user.pk),
-            "role": getattr(request.user, "role", None),
-            "required": required,
-            "view": type(view).__name__,
-            "ip": client_ip(request),
-            "request_id": current_request_id(),
-        },
+        request=request,
+        user_id=request.user.pk,
+        role=getattr(request.user, "role", None),
+        required=required,
+        view=type(view).__name__,
     )
 
 

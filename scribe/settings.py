@@ -208,6 +208,13 @@ RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "scribe.core.exceptions.ratelimited_view"
 RATELIMIT_FAIL_OPEN = False
+# Defaults for a clinic whose staff all share one NAT address (README "Rate limits").
+# Per IP: every login attempt (bounds Argon2 work, but lets a whole clinic log in at 8am).
+RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="60/m")
+# Per email: failed logins only, so a locked-out colleague does not lock out the clinic.
+RATELIMIT_LOGIN_EMAIL = env.str("RATELIMIT_LOGIN_EMAIL", default="10/15m")
+RATELIMIT_REGISTER_IP = env.str("RATELIMIT_REGISTER_IP", default="30/h")
+RATELIMIT_REFRESH_USER = env.str("RATELIMIT_REFRESH_USER", default="30/m")
 # How many reverse proxies' X-Forwarded-For hops to trust (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "scribe.core.clientip.client_ip"

@@ -1,0 +1,54 @@
+"""Input serializers validate shape only; output serializers render. No writes here."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import Role
+from scribe.core.serializers import IdField, StrictSerializer
+
+
+class RegisterInput(StrictSerializer):
+    username = serializers.CharField(min_length=3, max_length=50)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.PATIENT)
+
+
+class LoginInput(StrictSerializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+
+
+class RefreshInput(StrictSerializer):
+    refresh_token = serializers.CharField(max_length=4096, trim_whitespace=True)
+
+
+class LogoutInput(StrictSerializer):
+    refresh_token = serializers.CharField(max_length=4096, required=False, allow_blank=True)
+
+
+class ProfileUpdateInput(StrictSerializer):
+    username = serializers.CharField(min_length=3, max_length=50, required=False)
+    current_password = serializers.CharField(max_length=256, required=False, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=256, required=False, trim_whitespace=False)
+
+
+class UserOutput(serializers.Serializer):
+    id = IdField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    created_at = serializers.DateTimeField()
+
+
+class TokenPairOutput(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField(default="bearer")
+    expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+    user = UserOutput()
+
+
+class MessageOutput(serializers.Serializer):
+    message = serializers.CharField()
