@@ -37,6 +37,7 @@ from django.core.validators import validate_email
 
 from accounts.hashers import is_node_bcrypt_hash
 from accounts.models import RevokedToken, Role, User, normalise_email
+from accounts.services import legacy_token_revoke
 from accounts.tokens import legacy_revocation_key
 from consultations.legacy import rules
 from consultations.legacy.readers import COLLECTIONS, LegacyReader
@@ -757,8 +758,6 @@ class LegacyImporter:
     def _import_blacktokens(self) -> None:
         """Logged-out Node.js tokens stay logged out (``accounts.services.legacy_token_revoke``,
         idempotent). A document without a token string is skipped."""
-        from accounts.services import legacy_token_revoke
-
         counts = self.report.counts("blacktokens")
         with self.progress.collection("blacktokens", self.reader.count("blacktokens")) as advance:
             for doc in self.reader.iter("blacktokens"):

@@ -33,7 +33,7 @@ class LineProgress(Progress):
     @contextmanager
     def collection(self, name: str, total: int) -> Iterator[Callable[[int], None]]:
         done = 0
-        step = max(total // 10, 1)
+        step = max(total // 10, 50)
         next_line = step
         self.stream.write(f"{name}: {total} documents\n")
 
