@@ -8,6 +8,9 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 
+# Stub servers for the AI provider and the NHS terminology server (openai_stub, nhs_stub).
+pytest_plugins = ["scribe.testing.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from ai.views import TranscriptSummarizeViewSet
+from scribe.core.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+router.register("transcripts", TranscriptSummarizeViewSet, basename="transcript-ai")
+
+urlpatterns = router.urls

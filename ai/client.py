@@ -1,0 +1,270 @@
+"""The AI provider client: the only module that imports ``openai``.
+
+Everything else calls the small typed functions here (``chat_json``,
+``chat_text``, ``chat_json_stream``, ``transcribe``). They guarantee:
+
+- the provider is configured (key and base URL), else ``ServiceUnavailable``
+  naming the missing setting;
+- every call is bounded (``AI_TIMEOUT_SECONDS`` for connect, read, write and
+  pool; never the SDK's 10-minute default) and retried at most
+  ``AI_MAX_RETRIES`` times by the SDK;
+- provider failures become Scribe's errors: timeout -> ``UpstreamTimeout`` (504),
+  rate limit / overload -> ``ServiceUnavailable`` (503, ``Retry-After``),
+  anything else, including output that is not what was asked for ->
+  ``UpstreamError`` (502);
+- every call writes one log line with task, model, latency and token counts,
+  never the prompt or the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import jiter
+import openai
+from django.conf import settings
+
+from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
+
+logger = logging.getLogger("scribe.ai")
+
+# Seconds suggested to the client when the provider is rate limited or overloaded
+# and did not say how long to wait.
+DEFAULT_RETRY_AFTER = 30
+
+
+@dataclass
+class ChatResult:
+    model: str
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+def provider_check() -> None:
+    """Raise 503 naming the first missing provider setting."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        if not getattr(settings, name, ""):
+            raise ServiceUnavailable(
+                f"The AI service is not configured: set {name}.", code="ai_not_configured"
+            )
+
+
+@functools.lru_cache(maxsize=4)
+def _client_for(api_key: str, base_url: str, timeout_seconds: float, max_retries: int) -> openai.OpenAI:
+    # Connect is capped lower than read: an unreachable provider fails fast.
+    timeout = openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+
+
+def _client() -> openai.OpenAI:
+    provider_check()
+    return _client_for(
+        settings.OPENAI_API_KEY,
+        settings.OPENAI_BASE_URL,
+        float(settings.AI_TIMEOUT_SECONDS),
+        int(settings.AI_MAX_RETRIES),
+    )
+
+
+# --- error mapping and logging -------------------------------------------------------
+
+
+def _retry_after(error: openai.APIStatusError) -> str:
+    value = error.response.headers.get("retry-after", "")
+    if value.strip().isdigit():
+        return value.strip()
+    return str(DEFAULT_RETRY_AFTER)
+
+
+def _translate(error: Exception) -> Exception:
+    if isinstance(error, openai.APITimeoutError):
+        return UpstreamTimeout("The AI service did not answer in time. Please try again.", code="ai_timeout")
+    if isinstance(error, openai.APIStatusError):
+        if error.status_code in (429, 503, 529):
+            return ServiceUnavailable(
+                "The AI service is busy. Please try again shortly.",
+                code="ai_unavailable",
+                headers={"Retry-After": _retry_after(error)},
+            )
+        return UpstreamError("The AI service returned an error.", code="ai_error")
+    if isinstance(error, openai.APIConnectionError):
+        return ServiceUnavailable(
+            "The AI service could not be reached. Please try again shortly.",
+            code="ai_unreachable",
+            headers={"Retry-After": str(DEFAULT_RETRY_AFTER)},
+        )
+    return UpstreamError("The AI service returned an answer Scribe could not use.", code="ai_bad_output")
+
+
+def _log(task: str, model: str, started: float, usage: dict[str, int], outcome: str) -> None:
+    logger.info(
+        "ai_call",
+        extra={
+            "task": task,
+            "model": model,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "prompt_tokens": usage.get("prompt_tokens"),
+            "completion_tokens": usage.get("completion_tokens"),
+            "total_tokens": usage.get("total_tokens"),
+            "outcome": outcome,
+        },
+    )
+
+
+def _usage_of(response: Any) -> dict[str, int]:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return {}
+    return {
+        key: int(getattr(usage, key, 0) or 0) for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
+
+
+def _schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+# --- chat ------------------------------------------------------------------------------
+
+
+def _chat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tuple[str, str, dict[str, int]]:
+    client = _client()
+    model = settings.AI_CHAT_MODEL
+    started = time.perf_counter()
+    try:
+        response = client.chat.completions.create(model=model, messages=messages, **kwargs)
+        choice = response.choices[0]
+        content = choice.message.content
+        if not isinstance(content, str) or choice.finish_reason not in ("stop", None):
+            raise ValueError("incomplete or refused answer")
+    except Exception as error:  # noqa: BLE001 - every provider failure is translated
+        _log(task, model, started, {}, type(error).__name__)
+        raise _translate(error) from error
+    usage = _usage_of(response)
+    _log(task, response.model or model, started, usage, "ok")
+    return content, response.model or model, usage
+
+
+def chat_text(*, task: str, messages: list[dict[str, Any]]) -> ChatResult:
+    """A plain-text answer (search, image analysis)."""
+    content, model, usage = _chat(task, messages)
+    if not content.strip():
+        raise UpstreamError("The AI service returned an empty answer.", code="ai_bad_output")
+    return ChatResult(model=model, text=content, usage=usage)
+
+
+def chat_json(
+    *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]
+) -> ChatResult:
+    """A structured answer validated as a JSON object (the schema is enforced by the provider)."""
+    content, model, usage = _chat(task, messages, response_format=_schema_format(schema_name, schema))
+    try:
+        data = json.loads(content)
+    except ValueError as error:
+        raise UpstreamError(
+            "The AI service returned an answer Scribe could not use.", code="ai_bad_output"
+        ) from error
+    if not isinstance(data, dict):
+        raise UpstreamError("The AI service returned an answer Scribe could not use.", code="ai_bad_output")
+    return ChatResult(model=model, data=data, usage=usage)
+
+
+class JsonStream:
+    """A structured answer arriving in pieces.
+
+    Opening it sends the request and reads the response status, so a refused or
+    failed request raises (and becomes a JSON error) before anything is streamed.
+    Iterating yields partial objects (strings cut mid-way are included);
+    ``result`` holds the complete, parsed answer once iteration finished.
+    """
+
+    def __init__(self, *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]):
+        self.task = task
+        self.model = settings.AI_CHAT_MODEL
+        self.result: ChatResult | None = None
+        self._started = time.perf_counter()
+        client = _client()
+        try:
+            self._stream = client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                response_format=_schema_format(schema_name, schema),
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        except Exception as error:  # noqa: BLE001
+            _log(task, self.model, self._started, {}, type(error).__name__)
+            raise _translate(error) from error
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        content = ""
+        usage: dict[str, int] = {}
+        model = self.model
+        finish: str | None = None
+        try:
+            for chunk in self._stream:
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = _usage_of(chunk)
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                finish = choice.finish_reason or finish
+                piece = choice.delta.content if choice.delta else None
+                if piece:
+                    content += piece
+                    if content.strip():
+                        try:
+                            partial = jiter.from_json(content.encode(), partial_mode="trailing-strings")
+                        except ValueError:
+                            continue
+                        if isinstance(partial, dict):
+                            yield partial
+            if finish not in ("stop", None):
+                raise ValueError("incomplete answer")
+            data = json.loads(content)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except Exception as error:  # noqa: BLE001
+            _log(self.task, model, self._started, usage, type(error).__name__)
+            raise _translate(error) from error
+        finally:
+            self._stream.close()
+        _log(self.task, model, self._started, usage, "ok")
+        self.result = ChatResult(model=model, data=data, usage=usage)
+
+
+# --- audio --------------------------------------------------------------------------------
+
+
+def transcribe(*, audio: bytes, filename: str, content_type: str) -> dict[str, Any]:
+    """Transcribe an audio file; returns ``{"text", "segments": [{start, end, text}], "model"}``."""
+    client = _client()
+    model = settings.AI_TRANSCRIBE_MODEL
+    started = time.perf_counter()
+    try:
+        response = client.audio.transcriptions.create(
+            model=model, file=(filename, audio, content_type), response_format="verbose_json"
+        )
+        text = response.text
+        if not isinstance(text, str):
+            raise ValueError("no text")
+        segments = [
+            {"start": float(s.start), "end": float(s.end), "text": str(s.text)}
+            for s in (getattr(response, "segments", None) or [])
+        ]
+    except Exception as error:  # noqa: BLE001
+        _log("transcribe", model, started, {}, type(error).__name__)
+        raise _translate(error) from error
+    _log("transcribe", model, started, _usage_of(response), "ok")
+    return {"text": text, "segments": segments, "model": model}

@@ -1,0 +1,58 @@
+"""The per-user daily AI quota (``AI_DAILY_QUOTA`` calls per local day; 0 = no limit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ai.models import AiUsage
+from scribe.core.exceptions import RateLimited
+
+
+def _seconds_to_midnight() -> int:
+    now = timezone.localtime()
+    midnight = timezone.make_aware(datetime.combine(now.date() + timedelta(days=1), time.min))
+    return max(1, int((midnight - now).total_seconds()))
+
+
+def quota_claim(*, user: Any, operation: str) -> AiUsage | None:
+    """Claim one of today's slots for ``user``; ``RateLimited`` (429) when none is left."""
+    limit = int(settings.AI_DAILY_QUOTA)
+    if limit <= 0:
+        return None
+    day = timezone.localdate()
+    n = AiUsage.objects.filter(user=user, day=day).count() + 1
+    while n <= limit:
+        try:
+            # A savepoint on SQL engines so a lost race does not poison an outer transaction.
+            with transaction.atomic():
+                return AiUsage.objects.create(user=user, day=day, n=n, operation=operation)
+        except IntegrityError:
+            n += 1
+    raise RateLimited(
+        f"You have used today's {limit} AI requests. The limit resets at midnight.",
+        code="ai_quota_exceeded",
+        headers={"Retry-After": str(_seconds_to_midnight())},
+    )
+
+
+def quota_release(usage: AiUsage | None) -> None:
+    if usage is not None:
+        AiUsage.objects.filter(pk=usage.pk).delete()
+
+
+@contextmanager
+def quota_use(*, user: Any, operation: str) -> Iterator[AiUsage | None]:
+    """Claim a slot for the block; give it back if the block fails (nothing was delivered)."""
+    usage = quota_claim(user=user, operation=operation)
+    try:
+        yield usage
+    except Exception:
+        quota_release(usage)
+        raise

@@ -1,0 +1,115 @@
+"""AI operations other than summaries: medical search, image analysis,
+transcription and SNOMED CT search. Each claims a daily-quota slot (given back
+when the call fails), redacts identifiers before text leaves and restores
+them in the answer. Summaries live in ``ai.summaries``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ai import client, terminology
+from ai.audio import audio_check
+from ai.images import data_url
+from ai.prompts import IMAGE_INSTRUCTIONS, SEARCH_INSTRUCTIONS
+from ai.quota import quota_use
+from ai.redaction import Redactor
+from consultations.models import ConsultationStatus, Segment, Transcript
+from consultations.services import segment_append
+from scribe.core.exceptions import Conflict
+
+logger = logging.getLogger("scribe.ai")
+
+
+def search_answer(*, user: Any, query: str) -> dict[str, str]:
+    """General medical information for ``query``: ``{answer, model}``."""
+    redactor = Redactor()
+    with quota_use(user=user, operation="search"):
+        result = client.chat_text(
+            task="search",
+            messages=[
+                {"role": "system", "content": SEARCH_INSTRUCTIONS},
+                {"role": "user", "content": redactor.redact(query)},
+            ],
+        )
+    return {"answer": redactor.restore(result.text), "model": result.model}
+
+
+def image_analyse(*, user: Any, prompt: str, images: list[tuple[str, bytes]]) -> dict[str, str]:
+    """Describe checked images (``(mime, bytes)``, see ``ai.images``) for ``prompt``: ``{answer, model}``."""
+    redactor = Redactor()
+    content: list[dict[str, Any]] = [{"type": "text", "text": redactor.redact(prompt)}]
+    content += [{"type": "image_url", "image_url": {"url": data_url(mime, data)}} for mime, data in images]
+    with quota_use(user=user, operation="images"):
+        result = client.chat_text(
+            task="images",
+            messages=[{"role": "system", "content": IMAGE_INSTRUCTIONS}, {"role": "user", "content": content}],
+        )
+    return {"answer": redactor.restore(result.text), "model": result.model}
+
+
+def _next_seq(transcript: Transcript) -> int:
+    last = Segment.objects.filter(transcript=transcript).order_by("-seq").values_list("seq", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def audio_transcribe(
+    *, user: Any, audio: bytes, transcript: Transcript | None = None, start_seq: int | None = None
+) -> dict[str, Any]:
+    """Transcribe a recording: ``{text, segments, model}``.
+
+    With a transcript, the segments are appended through ``segment_append`` as
+    ``seq`` ``start_seq``, ``start_seq + 1``, ... (default: after the last stored
+    segment). Sending the same recording again with the same ``start_seq`` is
+    then idempotent, as long as the provider transcribes it the same way.
+    A transcript that takes no segments is refused (409) before the provider is called.
+    """
+    filename, content_type, data = audio_check(audio)
+    if transcript is not None:
+        if transcript.consultation.status != ConsultationStatus.ACTIVE or transcript.edited_text is not None:
+            raise Conflict("This transcript takes no more segments.", code="transcript_closed")
+        if start_seq is None:
+            start_seq = _next_seq(transcript)
+    with quota_use(user=user, operation="transcribe"):
+        result = client.transcribe(audio=data, filename=filename, content_type=content_type)
+    segments = []
+    for piece in result["segments"]:
+        text = piece["text"].strip()
+        if text:
+            segments.append(
+                {
+                    "text": text,
+                    "start_ms": max(0, int(round(piece["start"] * 1000))),
+                    "end_ms": max(0, int(round(piece["end"] * 1000))),
+                }
+            )
+    if not segments and result["text"].strip():
+        segments.append({"text": result["text"].strip(), "start_ms": None, "end_ms": None})
+    answer: dict[str, Any] = {"text": result["text"].strip(), "segments": segments, "model": result["model"]}
+    if transcript is not None:
+        created = 0
+        for offset, segment in enumerate(segments):
+            segment["seq"] = start_seq + offset
+            end_ms = segment["end_ms"]
+            if end_ms is not None and segment["start_ms"] is not None and end_ms < segment["start_ms"]:
+                end_ms = segment["start_ms"]
+            _, was_created = segment_append(
+                transcript=transcript,
+                seq=segment["seq"],
+                text=segment["text"],
+                start_ms=segment["start_ms"],
+                end_ms=end_ms,
+            )
+            created += was_created
+        answer.update(transcript_id=str(transcript.pk), appended=created)
+        logger.info(
+            "transcription_appended",
+            extra={"transcript_id": str(transcript.pk), "segments": len(segments), "created": created},
+        )
+    return answer
+
+
+def clinical_codes_search(*, term: str) -> list[dict[str, str]]:
+    """SNOMED CT concepts matching ``term`` from the NHS terminology server."""
+    return terminology.concepts_search(term)

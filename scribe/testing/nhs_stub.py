@@ -1,0 +1,175 @@
+"""A small NHS terminology server on 127.0.0.1 for tests.
+
+Speaks the two parts of the protocol Scribe uses: the OAuth2 client-credentials
+token endpoint (``POST /authorisation/token``, form encoded) and FHIR
+``GET /fhir/ValueSet/$expand`` (bearer token required, ``filter`` matched
+case-insensitively against the displays of a small concept list). It records
+requests and counts issued tokens; faults: ``delay``, ``fail_status``
+(+ ``retry_after``), ``garbage``, ``token_expires_in``, ``reject_tokens``
+(answer 401 to the FHIR call, as the real server does for an expired token).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from scribe.testing.openai_stub import RecordedRequest
+
+CONCEPTS = [
+    ("22298006", "Myocardial infarction"),
+    ("38341003", "Hypertensive disorder"),
+    ("44054006", "Diabetes mellitus type 2"),
+    ("195967001", "Asthma"),
+    ("49727002", "Cough"),
+    ("386661006", "Fever"),
+]
+
+
+class NHSTerminologyStub:
+    CLIENT_ID = "scribe-test-client"
+    CLIENT_SECRET = "scribe-test-secret"  # noqa: S105 - a test server's fixed credential
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests: list[RecordedRequest] = []
+            self.valid_tokens: set[str] = set()
+        self.tokens_issued = 0
+        self.token_expires_in = 300
+        self.concepts = list(CONCEPTS)
+        self.delay = 0.0
+        self.fail_status: int | None = None
+        self.retry_after: str | None = None
+        self.garbage = False
+        self.reject_tokens = False
+
+    @property
+    def root(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.root}/authorisation/token"
+
+    @property
+    def fhir_url(self) -> str:
+        return f"{self.root}/fhir"
+
+    def expand_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if "/ValueSet/$expand" in r.path]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def _record(self, body: Any = None) -> RecordedRequest:
+                record = RecordedRequest(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, json=body
+                )
+                with stub._lock:
+                    stub.requests.append(record)
+                return record
+
+            def _fault(self) -> bool:
+                if stub.delay:
+                    time.sleep(stub.delay)
+                if stub.fail_status:
+                    headers = {"Retry-After": stub.retry_after} if stub.retry_after else {}
+                    self._send(stub.fail_status, {"resourceType": "OperationOutcome"}, headers=headers)
+                    return True
+                return False
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                self._record(form)
+                if self._fault():
+                    return
+                if urlsplit(self.path).path != "/authorisation/token":
+                    return self._send(404, {"error": "not_found"})
+                if (
+                    form.get("grant_type") != "client_credentials"
+                    or form.get("client_id") != stub.CLIENT_ID
+                    or form.get("client_secret") != stub.CLIENT_SECRET
+                ):
+                    return self._send(401, {"error": "invalid_client"})
+                token = secrets.token_hex(16)
+                with stub._lock:
+                    stub.valid_tokens.add(token)
+                    stub.tokens_issued += 1
+                self._send(
+                    200, {"access_token": token, "token_type": "Bearer", "expires_in": stub.token_expires_in}
+                )
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._record()
+                if self._fault():
+                    return
+                parts = urlsplit(self.path)
+                if parts.path != "/fhir/ValueSet/$expand":
+                    return self._send(404, {"resourceType": "OperationOutcome"})
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if stub.reject_tokens or token not in stub.valid_tokens:
+                    return self._send(401, {"resourceType": "OperationOutcome"})
+                if stub.garbage:
+                    return self._send(200, {"resourceType": "Bundle", "entry": "???"})
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                term = query.get("filter", "").lower()
+                count = int(query.get("count", "20"))
+                matches = [(code, name) for code, name in stub.concepts if term in name.lower()][:count]
+                self._send(
+                    200,
+                    {
+                        "resourceType": "ValueSet",
+                        "expansion": {
+                            "total": len(matches),
+                            "contains": [
+                                {"system": "http://snomed.info/sct", "code": code, "display": name}
+                                for code, name in matches
+                            ],
+                        },
+                    },
+                    content_type="application/fhir+json",
+                )
+
+            def _send(
+                self,
+                status: int,
+                payload: Any,
+                *,
+                headers: dict[str, str] | None = None,
+                content_type: str = "application/json",
+            ) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
