@@ -50,6 +50,8 @@ class LegacyReader(Protocol):
 # --- mongodump directory ---------------------------------------------------------------
 
 _LENGTH = struct.Struct("<i")
+# Datetimes come back timezone-aware (UTC) from both readers.
+_CODEC = bson.CodecOptions(tz_aware=True)
 
 
 class DumpReader:
@@ -106,7 +108,7 @@ class DumpReader:
     def iter(self, collection: str) -> Iterator[Document]:
         for offset, raw in self._raw(collection):
             try:
-                yield bson.decode(raw)
+                yield bson.decode(raw, codec_options=_CODEC)
             except bson.errors.InvalidBSON as exc:
                 raise ReaderError(f"{collection}.bson: undecodable document at byte {offset}: {exc}") from exc
 
@@ -123,7 +125,7 @@ class DumpReader:
                 handle.seek(offset)
                 (size,) = _LENGTH.unpack(handle.read(4))
                 handle.seek(offset)
-                doc = bson.decode(handle.read(size))
+                doc = bson.decode(handle.read(size), codec_options=_CODEC)
                 found[doc["_id"]] = doc
         return found
 
@@ -131,7 +133,7 @@ class DumpReader:
         index: dict[ObjectId, int] = {}
         for offset, raw in self._raw(collection):
             # Only the _id is decoded; the index holds offsets, never documents.
-            doc_id = bson.decode(raw, codec_options=bson.CodecOptions()).get("_id")
+            doc_id = bson.decode(raw).get("_id")
             index.setdefault(doc_id, offset)
         return index
 
