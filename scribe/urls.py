@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from scribe.core import views
 
@@ -15,7 +15,8 @@ urlpatterns = [
     path("", views.RootView.as_view(), name="root"),
     path("health", views.HealthView.as_view(), name="health"),
     path("health/ready", views.ReadyView.as_view(), name="health-ready"),
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    # JSON always (the generic view answers YAML unless asked otherwise).
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="docs"),
     # Scribe's ReDoc page: the stock one fetches Google Fonts (no internet, and the CSP says no).
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema", template_name="scribe/redoc.html"), name="redoc"),

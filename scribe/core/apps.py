@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
     name = "scribe.core"
     label = "core"
     default_auto_field = "scribe.core.fields.PortableAutoField"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI extension for Scribe's authentication.
+        from scribe.core import schema  # noqa: F401

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+
+class ScribeJWTScheme(SimpleJWTScheme):
+    """Documents Scribe's bearer tokens, so /docs offers "Authorize" and operations list their security."""
+
+    target_class = "accounts.authentication.ScribeJWTAuthentication"
+    match_subclasses = True
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["detail", "code", "request_id"],

@@ -41,10 +41,11 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def settings_under(names: list[str], **env: str) -> dict:
-    """Import scribe.settings under ``env`` in a child and return the named values."""
+    """Load the settings under ``env`` in a child and return the named values (Django's defaults included)."""
     code = (
-        "import json, sys\n"
-        "from scribe import settings as s\n"
+        "import json, os, sys\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'scribe.settings'\n"
+        "from django.conf import settings as s\n"
         f"json.dump({{n: getattr(s, n) for n in {names!r}}}, sys.stdout, default=str)\n"
     )
     done = run(["-c", code], **env)
