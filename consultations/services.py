@@ -4,9 +4,11 @@ MongoDB has no transactions, so no guarantee here rests on one: segments and
 summaries are insert-only rows whose unique constraints make concurrent
 writers safe (an ``IntegrityError`` is the signal), and state changes are
 conditional updates (``filter(state=...).update(...)``, one row or none).
-``transaction.atomic`` blocks appear only as savepoints so that an
-``IntegrityError`` does not poison a surrounding SQL transaction, and to keep
-SQL engines free of half-made rows; they are no-ops on MongoDB.
+Every write still runs in a ``transaction.atomic`` block, a no-op on MongoDB,
+for the SQL engines' sake: it is a savepoint, so an ``IntegrityError`` does not
+poison a surrounding transaction; it keeps half-made rows out; and on SQLite it
+is a ``BEGIN IMMEDIATE`` that waits on the busy timeout for the write lock,
+where a bare autocommit write can fail at once under concurrent writers.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def consultation_end(*, consultation: Consultation, summary: str | None = None) 
     changes: dict[str, Any] = {"status": ConsultationStatus.ENDED, "ended_at": now}
     if summary is not None:
         changes["summary"] = summary
-    updated = Consultation.objects.filter(pk=consultation.pk, status=ConsultationStatus.ACTIVE).update(**changes)
+    with transaction.atomic():
+        updated = Consultation.objects.filter(pk=consultation.pk, status=ConsultationStatus.ACTIVE).update(**changes)
     if not updated:
         raise Conflict("This consultation has already ended.", code="consultation_ended")
     for field, value in changes.items():
@@ -182,10 +185,12 @@ def segment_append(
 
     closed = _transcript_closed_reason(transcript_pk=transcript.pk)
     if closed is not None:
-        Segment.objects.filter(pk=segment.pk).delete()
+        with transaction.atomic():
+            Segment.objects.filter(pk=segment.pk).delete()
         raise Conflict(closed, code="transcript_closed")
 
-    Transcript.objects.filter(pk=transcript.pk).update(updated_at=timezone.now())
+    with transaction.atomic():
+        Transcript.objects.filter(pk=transcript.pk).update(updated_at=timezone.now())
     return segment, True
 
 
@@ -204,7 +209,8 @@ def transcript_text_replace(*, transcript: Transcript, text: str) -> Transcript:
     if not Consultation.objects.filter(pk=transcript.consultation_id, status=ConsultationStatus.ACTIVE).exists():
         raise Conflict("The consultation has ended; its transcript can no longer be changed.", code="transcript_closed")
     now = timezone.now()
-    Transcript.objects.filter(pk=transcript.pk).update(edited_text=text, updated_at=now)
+    with transaction.atomic():
+        Transcript.objects.filter(pk=transcript.pk).update(edited_text=text, updated_at=now)
     transcript.edited_text = text
     transcript.updated_at = now
     logger.info("transcript text replaced", extra={"transcript_id": str(transcript.pk)})
@@ -253,9 +259,10 @@ def transcript_summary_add(
                 )
         except IntegrityError:
             continue
-        Transcript.objects.filter(pk=transcript.pk, summary_version__lt=version).update(
-            prompt_used=prompt, summary_version=version, updated_at=timezone.now()
-        )
+        with transaction.atomic():
+            Transcript.objects.filter(pk=transcript.pk, summary_version__lt=version).update(
+                prompt_used=prompt, summary_version=version, updated_at=timezone.now()
+            )
         transcript.refresh_from_db(fields=["prompt_used", "summary_version", "updated_at"])
         logger.info(
             "summary stored",
@@ -270,28 +277,31 @@ def transcript_summary_add(
 
 def note_create(*, clinician: Any, consultation: Consultation, body: str) -> Note:
     now = timezone.now()
-    note = Note.objects.create(
-        consultation=consultation,
-        transcript=consultation.transcript,
-        clinician=clinician,
-        body=body,
-        created_at=now,
-        updated_at=now,
-    )
+    with transaction.atomic():
+        note = Note.objects.create(
+            consultation=consultation,
+            transcript=consultation.transcript,
+            clinician=clinician,
+            body=body,
+            created_at=now,
+            updated_at=now,
+        )
     logger.info("note created", extra={"note_id": str(note.pk)})
     return note
 
 
 def note_update(*, note: Note, body: str) -> Note:
     now = timezone.now()
-    Note.objects.filter(pk=note.pk).update(body=body, updated_at=now)
+    with transaction.atomic():
+        Note.objects.filter(pk=note.pk).update(body=body, updated_at=now)
     note.body = body
     note.updated_at = now
     return note
 
 
 def note_delete(*, note: Note) -> None:
-    Note.objects.filter(pk=note.pk).delete()
+    with transaction.atomic():
+        Note.objects.filter(pk=note.pk).delete()
     logger.info("note deleted", extra={"note_id": str(note.pk)})
 
 
@@ -300,9 +310,10 @@ def note_delete(*, note: Note) -> None:
 
 def prompt_create(*, owner: Any, name: str, text: str, is_shareable: bool = False) -> Prompt:
     now = timezone.now()
-    prompt = Prompt.objects.create(
-        owner=owner, name=name, text=text, is_shareable=is_shareable, created_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        prompt = Prompt.objects.create(
+            owner=owner, name=name, text=text, is_shareable=is_shareable, created_at=now, updated_at=now
+        )
     logger.info("prompt created", extra={"prompt_id": str(prompt.pk)})
     return prompt
 
@@ -311,7 +322,9 @@ def prompt_update(*, prompt: Prompt, **changes: Any) -> Prompt:
     """Change a prompt's ``name``, ``text`` or ``is_shareable`` (not a deleted one)."""
     allowed = {key: value for key, value in changes.items() if key in {"name", "text", "is_shareable"}}
     allowed["updated_at"] = timezone.now()
-    if not Prompt.objects.filter(pk=prompt.pk, is_deleted=False).update(**allowed):
+    with transaction.atomic():
+        updated = Prompt.objects.filter(pk=prompt.pk, is_deleted=False).update(**allowed)
+    if not updated:
         raise Conflict("This prompt has been deleted.", code="prompt_deleted")
     for field, value in allowed.items():
         setattr(prompt, field, value)
@@ -320,5 +333,6 @@ def prompt_update(*, prompt: Prompt, **changes: Any) -> Prompt:
 
 def prompt_soft_delete(*, prompt: Prompt) -> None:
     """Hide a prompt from every list; transcripts and summaries that used it keep naming it."""
-    Prompt.objects.filter(pk=prompt.pk).update(is_deleted=True, updated_at=timezone.now())
+    with transaction.atomic():
+        Prompt.objects.filter(pk=prompt.pk).update(is_deleted=True, updated_at=timezone.now())
     logger.info("prompt deleted", extra={"prompt_id": str(prompt.pk)})

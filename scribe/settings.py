@@ -134,6 +134,15 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
         )
+        # The test database is a file too (one per test process), not Django's shared-cache
+        # memory database, whose table locks fail at once instead of waiting: the
+        # concurrency tests' threads then meet SQLite's real locking, as production does.
+        import os
+        import tempfile
+
+        DATABASES["default"].setdefault("TEST", {}).setdefault(
+            "NAME", str(Path(tempfile.gettempdir()) / f"scribe-test-{os.getpid()}.sqlite3")
+        )
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

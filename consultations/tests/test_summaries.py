@@ -60,8 +60,6 @@ def test_it_returns_an_imported_summary_once_per_legacy_id(clinician):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_numbers_concurrent_summaries_without_gaps_or_doubles(clinician):
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
-        pytest.skip("an in-memory SQLite database is not shared between threads")
     transcript = consultation_for(clinician).transcript
     prompts = [prompt_for(clinician, name=f"p{i}") for i in range(8)]
     errors: list[BaseException] = []
