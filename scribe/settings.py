@@ -241,6 +241,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "scribe.core.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "scribe.core.exceptions.exception_handler",
+    # OPTIONS answers 405 (CORS preflights are answered by corsheaders first): the
+    # OpenAPI schema describes the API, and DRF's metadata would fetch objects.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -64,3 +64,9 @@ def test_it_answers_a_failed_csrf_check_with_json_403(db):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/admin/login/", {"username": "a@b.c", "password": "x"})
     assert_error(response, 403, "csrf_failed")
+
+
+def test_it_answers_a_plain_options_request_with_json_405(api_client):
+    # No DRF metadata: it would fetch objects (a 500 on viewsets) and describe serializers.
+    # Browsers' CORS preflights are answered before this (see test_cors).
+    assert_error(api_client.options("/health"), 405, "method_not_allowed")
