@@ -2,6 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
 .PHONY: run test lint bench mongo-test clean
 
@@ -19,7 +21,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 ## run: create .venv, install, migrate and serve on 127.0.0.1:8000 (SQLite by default)
 run: $(VENV)/.installed-runtime
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite (SQLite + local memory cache unless DATABASE_URL / REDIS_URL are set)
 test: $(VENV)/.installed-dev
