@@ -41,6 +41,11 @@ _fallback_cache = LocMemCache("scribe-ratelimit-fallback", {"OPTIONS": {"MAX_ENT
 _fallback_lock = threading.Lock()
 
 
+def fallback_counters_clear() -> None:
+    """Forget the per-process counters (tests; an operator after an outage)."""
+    _fallback_cache.clear()
+
+
 @dataclass(frozen=True)
 class Usage:
     count: int
