@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -63,6 +64,16 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
         status, body = get_json(f"http://127.0.0.1:{port}/health/ready")
         assert (status, body["status"]) == (200, "ready")
         assert (project / "db.sqlite3").exists()  # migrated into the project's SQLite file
+        # The image's HEALTHCHECK command against a live server, then against nothing.
+        healthy = subprocess.run(
+            [sys.executable, "-m", "scribe.healthcheck"], cwd=BASE_DIR, env=child_env(PORT=str(port)), timeout=30
+        )
+        assert healthy.returncode == 0
+        down = subprocess.run(
+            [sys.executable, "-m", "scribe.healthcheck"], cwd=BASE_DIR, env=child_env(PORT=str(free_port())),
+            capture_output=True, timeout=30,
+        )
+        assert down.returncode == 1
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)

@@ -1,0 +1,140 @@
+"""The container files are valid and say what the README promises (no Docker daemon needed)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+import yaml
+
+from scribe.testing.processes import BASE_DIR, run
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (BASE_DIR / "Dockerfile").read_text()
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load((BASE_DIR / ".github/workflows/ci.yml").read_text())
+
+
+def stages(dockerfile: str) -> dict[str, str]:
+    """Stage name -> its instructions."""
+    parts = re.split(r"^FROM\s+", dockerfile, flags=re.M)[1:]
+    return {part.split("\n")[0].split(" AS ")[-1].strip(): "FROM " + part for part in parts}
+
+
+def test_it_builds_a_multi_stage_slim_image(dockerfile):
+    found = stages(dockerfile)
+    assert {"build", "runtime", "test"} <= set(found)
+    assert found["build"].startswith("FROM python:3.11-slim AS build")
+    assert found["runtime"].startswith("FROM python:3.11-slim AS runtime")
+    assert "COPY --from=build /opt/venv /opt/venv" in found["runtime"]
+    assert "requirements-dev" not in found["runtime"]  # no test tools in production
+
+
+def test_it_runs_as_a_non_root_user_with_gunicorn(dockerfile):
+    runtime = stages(dockerfile)["runtime"]
+    users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.M)
+    assert users
+    assert users[-1] not in {"root", "0"}
+    assert 'CMD ["gunicorn", "scribe.wsgi:application"]' in runtime
+
+
+def test_it_collects_static_files_at_build(dockerfile):
+    assert "manage.py collectstatic --noinput" in stages(dockerfile)["build"]
+
+
+def test_it_checks_health_with_python_not_curl(dockerfile):
+    runtime = stages(dockerfile)["runtime"]
+    (healthcheck,) = re.findall(r"^HEALTHCHECK .*?CMD (\[.*?\])", runtime, flags=re.M | re.S)
+    assert yaml.safe_load(healthcheck) == ["python", "-m", "scribe.healthcheck"]
+    assert "curl" not in runtime
+
+
+def test_it_configures_gunicorn_with_threaded_workers():
+    done = run(
+        ["-m", "gunicorn", "--check-config", "--print-config", "scribe.wsgi:application"],
+        DEBUG="true",
+    )
+    assert done.returncode == 0, done.stderr
+    config = dict(
+        line.split("=", 1) for line in (ln.replace(" ", "") for ln in done.stdout.splitlines()) if "=" in line
+    )
+    assert config["worker_class"] == "gthread"
+    assert int(config["threads"]) > 1
+    assert config["accesslog"] == "None"  # Scribe writes the access line itself
+
+
+def test_it_composes_the_api_with_mongodb_and_redis(compose):
+    services = compose["services"]
+    assert {"api", "mongodb", "redis", "test-mongo"} <= set(services)
+    api = services["api"]
+    assert api["build"]["target"] == "runtime"
+    assert api["environment"]["MONGODB_URI"].startswith("mongodb://mongodb:27017/")
+    assert api["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+    assert api["environment"]["DEBUG"] == "false"
+    assert set(api["depends_on"]) == {"mongodb", "redis"}
+    assert "gunicorn scribe.wsgi:application" in " ".join(api["command"])
+
+
+def test_it_runs_the_suite_against_the_composed_mongodb(compose):
+    tests = compose["services"]["test-mongo"]
+    assert tests["build"]["target"] == "test"
+    assert tests["environment"]["MONGODB_URI"].startswith("mongodb://mongodb:27017/")
+    assert tests["command"][:3] == ["python", "-m", "pytest"]
+    assert "mongodb" in tests["depends_on"]
+    makefile = (BASE_DIR / "Makefile").read_text()
+    assert "docker compose -f docker-compose.yml run --rm --build test-mongo" in makefile
+
+
+def job_env_and_services(job: dict) -> tuple[dict, dict]:
+    return job.get("env", {}), job.get("services", {})
+
+
+def test_it_runs_ci_on_sqlite_postgres_redis_and_mongodb(workflow):
+    jobs = workflow["jobs"]
+    engines = {}
+    for name, job in jobs.items():
+        commands = [step.get("run", "") for step in job["steps"]]
+        if "make test" not in commands:
+            continue
+        env, services = job_env_and_services(job)
+        engines[name] = (env, services)
+        python = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+        assert python["with"]["python-version"] == "3.11"
+    by_kind = {
+        "sqlite": [n for n, (env, _) in engines.items() if not env],
+        "postgres": [n for n, (env, svc) in engines.items()
+                     if env.get("DATABASE_URL", "").startswith("postgres://") and "postgres" in svc and "redis" in svc],
+        "mongodb": [n for n, (env, svc) in engines.items()
+                    if env.get("MONGODB_URI", "").startswith("mongodb://") and "mongodb" in svc],
+    }
+    assert all(by_kind.values()), by_kind
+    for job_name in by_kind["postgres"] + by_kind["mongodb"]:
+        for service in jobs[job_name]["services"].values():
+            assert service["ports"], job_name  # reachable on 127.0.0.1 from the runner
+            assert "--health-cmd" in service["options"]
+
+
+def test_it_runs_commands_that_exist(workflow):
+    makefile = (BASE_DIR / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.M))
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            words = shlex.split(step.get("run", ""))
+            if words[:1] == ["make"]:
+                assert words[1] in targets, step["run"]
+
+
+def test_it_keeps_secrets_and_local_state_out_of_the_image():
+    ignored = set((BASE_DIR / ".dockerignore").read_text().split())
+    assert {".env", ".venv", ".git", "db.sqlite3*", "staticfiles"} <= ignored
