@@ -147,7 +147,7 @@ def _chat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tuple[str
         content = choice.message.content
         if not isinstance(content, str) or choice.finish_reason not in ("stop", None):
             raise ValueError("incomplete or refused answer")
-    except Exception as error:  # noqa: BLE001 - every provider failure is translated
+    except Exception as error:
         _log(task, model, started, {}, type(error).__name__)
         raise _translate(error) from error
     usage = _usage_of(response)
@@ -202,7 +202,7 @@ class JsonStream:
                 stream=True,
                 stream_options={"include_usage": True},
             )
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             _log(task, self.model, self._started, {}, type(error).__name__)
             raise _translate(error) from error
 
@@ -235,7 +235,7 @@ class JsonStream:
             data = json.loads(content)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             _log(self.task, model, self._started, usage, type(error).__name__)
             raise _translate(error) from error
         finally:
@@ -263,7 +263,7 @@ def transcribe(*, audio: bytes, filename: str, content_type: str) -> dict[str, A
             {"start": float(s.start), "end": float(s.end), "text": str(s.text)}
             for s in (getattr(response, "segments", None) or [])
         ]
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         _log("transcribe", model, started, {}, type(error).__name__)
         raise _translate(error) from error
     _log("transcribe", model, started, _usage_of(response), "ok")

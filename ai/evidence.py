@@ -26,6 +26,7 @@ _UNITS = (
 _DOSE = re.compile(rf"(?<![\w.])((?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)\s?({_UNITS})(?![A-Za-z])", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
 
+# One readable block of names rather than a hundred quoted strings.
 COMMON_DRUGS = frozenset(
     """
     paracetamol ibuprofen aspirin codeine morphine tramadol oxycodone naproxen diclofenac
@@ -41,7 +42,7 @@ COMMON_DRUGS = frozenset(
     diazepam lorazepam zopiclone gabapentin pregabalin
     digoxin adrenaline epinephrine salmeterol cetirizine loratadine chlorphenamine
     ondansetron metoclopramide loperamide lactulose senna
-    """.split()
+    """.split()  # noqa: SIM905
 )
 # Generic-name stems of common classes (-olol beta blockers, -pril ACE inhibitors, ...).
 DRUG_STEMS = (

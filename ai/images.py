@@ -228,7 +228,7 @@ def image_from_url(url: str) -> tuple[str, bytes]:
     """Fetch an https image, re-checking every redirect hop. Raises ``ImageRefused`` (400)."""
     current = url
     for _ in range(settings.AI_IMAGE_FETCH_MAX_REDIRECTS + 1):
-        status, location, content_type, body = _fetch_once(current)
+        _status, location, content_type, body = _fetch_once(current)
         if location is None:
             if not content_type.lower().startswith("image/"):
                 raise _refuse("the URL did not answer with an image")

@@ -27,14 +27,18 @@ def quota_claim(*, user: Any, operation: str) -> AiUsage | None:
     if limit <= 0:
         return None
     day = timezone.localdate()
-    n = AiUsage.objects.filter(user=user, day=day).count() + 1
-    while n <= limit:
+    # Every lost race means another call took a slot, so this ends within `limit` rounds.
+    for _attempt in range(limit):
+        taken = set(AiUsage.objects.filter(user=user, day=day).values_list("n", flat=True))
+        free = next((n for n in range(1, limit + 1) if n not in taken), None)
+        if free is None:
+            break
         try:
             # A savepoint on SQL engines so a lost race does not poison an outer transaction.
             with transaction.atomic():
-                return AiUsage.objects.create(user=user, day=day, n=n, operation=operation)
+                return AiUsage.objects.create(user=user, day=day, n=free, operation=operation)
         except IntegrityError:
-            n += 1
+            continue
     raise RateLimited(
         f"You have used today's {limit} AI requests. The limit resets at midnight.",
         code="ai_quota_exceeded",

@@ -80,8 +80,8 @@ def audio_transcribe(
             segments.append(
                 {
                     "text": text,
-                    "start_ms": max(0, int(round(piece["start"] * 1000))),
-                    "end_ms": max(0, int(round(piece["end"] * 1000))),
+                    "start_ms": max(0, round(piece["start"] * 1000)),
+                    "end_ms": max(0, round(piece["end"] * 1000)),
                 }
             )
     if not segments and result["text"].strip():
@@ -105,7 +105,7 @@ def audio_transcribe(
         answer.update(transcript_id=str(transcript.pk), appended=created)
         logger.info(
             "transcription_appended",
-            extra={"transcript_id": str(transcript.pk), "segments": len(segments), "created": created},
+            extra={"transcript_id": str(transcript.pk), "segments": len(segments), "segments_created": created},
         )
     return answer
 

@@ -127,10 +127,10 @@ class ImageServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format, *args):  # noqa: A002
+            def log_message(self, format, *args):
                 pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 server.requests.append(
                     {"path": self.path, "host": self.headers.get("Host"), "sni": server._last_sni}
                 )

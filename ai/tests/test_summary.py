@@ -60,7 +60,8 @@ def test_it_stores_summaries_as_versions_on_the_transcript(openai_stub, clinicia
     ]
     first = client.post(summarize_url(transcript), {}, format="json")
     second = client.post(summarize_url(transcript), format="json")
-    assert first.status_code == 200 and second.status_code == 200, second.content
+    assert first.status_code == 200, first.content
+    assert second.status_code == 200, second.content
     assert (first.json()["version"], second.json()["version"]) == (1, 2)
     versions = list(Summary.objects.filter(transcript=transcript).order_by("version"))
     assert [v.content["subjective"] for v in versions] == ["Chest pain.", "Chest pain, onset asked."]
@@ -68,7 +69,8 @@ def test_it_stores_summaries_as_versions_on_the_transcript(openai_stub, clinicia
     assert versions[1].content["statements"]["subjective"][0]["evidence"] == [1, 2]
     assert second.json()["summary_id"] == str(versions[1].pk)
     sent = openai_stub.chat_requests()[-1].json["messages"][1]["content"]
-    assert "[1] patient: My chest hurts." in sent and "[2] clinician: Since when?" in sent
+    assert "[1] patient: My chest hurts." in sent
+    assert "[2] clinician: Since when?" in sent
 
 
 def test_it_summarises_a_transcript_by_id_through_ai_summary(openai_stub, clinician, client_for, make_transcript):
@@ -134,5 +136,6 @@ def test_it_rejects_bad_summary_input(openai_stub, clinician, client_for, make_t
         assert response.status_code == 400, body
         assert response.json()["code"] in ("invalid", "transcript_empty")
     empty = client.post(summarize_url(transcript), {}, format="json")
-    assert empty.status_code == 400 and empty.json()["code"] == "transcript_empty"
+    assert empty.status_code == 400
+    assert empty.json()["code"] == "transcript_empty"
     assert openai_stub.chat_requests() == []

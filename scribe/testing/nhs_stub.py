@@ -33,7 +33,7 @@ CONCEPTS = [
 
 class NHSTerminologyStub:
     CLIENT_ID = "scribe-test-client"
-    CLIENT_SECRET = "scribe-test-secret"  # noqa: S105 - a test server's fixed credential
+    CLIENT_SECRET = "scribe-test-secret"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -82,7 +82,7 @@ class NHSTerminologyStub:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _record(self, body: Any = None) -> RecordedRequest:
@@ -102,12 +102,12 @@ class NHSTerminologyStub:
                     return True
                 return False
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 self._record(form)
                 if self._fault():
-                    return
+                    return None
                 if urlsplit(self.path).path != "/authorisation/token":
                     return self._send(404, {"error": "not_found"})
                 if (
@@ -123,11 +123,12 @@ class NHSTerminologyStub:
                 self._send(
                     200, {"access_token": token, "token_type": "Bearer", "expires_in": stub.token_expires_in}
                 )
+                return None
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._record()
                 if self._fault():
-                    return
+                    return None
                 parts = urlsplit(self.path)
                 if parts.path != "/fhir/ValueSet/$expand":
                     return self._send(404, {"resourceType": "OperationOutcome"})
@@ -154,6 +155,7 @@ class NHSTerminologyStub:
                     },
                     content_type="application/fhir+json",
                 )
+                return None
 
             def _send(
                 self,

@@ -121,10 +121,10 @@ class OpenAIStub:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 record = RecordedRequest("POST", self.path, {k.lower(): v for k, v in self.headers.items()})
@@ -173,6 +173,7 @@ class OpenAIStub:
                     "usage": stub.usage,
                 }
                 self._send(200, json.dumps(answer).encode())
+                return None
 
             def _chat_stream(self, body: dict[str, Any], model: str, content: str) -> None:
                 self.send_response(200)
@@ -220,6 +221,7 @@ class OpenAIStub:
                 else:
                     payload = {"text": stub.transcription["text"]}
                 self._send(200, json.dumps(payload).encode())
+                return None
 
             def _send(
                 self,

@@ -1,0 +1,107 @@
+"""Provider faults become clear errors and leave nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from consultations.models import Summary
+
+SEARCH = "/api/v1/ai/search"
+
+
+def test_it_answers_504_when_the_provider_times_out(openai_stub, settings, clinician, client_for):
+    settings.AI_TIMEOUT_SECONDS = 0.3
+    openai_stub.delay = 1.0
+    response = client_for(clinician).post(SEARCH, {"query": "What is asthma?"}, format="json")
+    assert response.status_code == 504
+    assert response.json()["code"] == "ai_timeout"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_it_answers_503_with_retry_after_when_the_provider_is_busy(openai_stub, clinician, client_for, status):
+    openai_stub.fail_status = status
+    openai_stub.retry_after = "17"
+    response = client_for(clinician).post(SEARCH, {"query": "What is asthma?"}, format="json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "17"
+    assert response.json()["code"] == "ai_unavailable"
+
+
+def test_it_suggests_a_retry_after_when_the_provider_gave_none(openai_stub, clinician, client_for):
+    openai_stub.fail_status = 429
+    response = client_for(clinician).post(SEARCH, {"query": "What is asthma?"}, format="json")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("status", [500, 400, 401])
+def test_it_answers_502_for_other_provider_errors(openai_stub, clinician, client_for, status):
+    openai_stub.fail_status = status
+    response = client_for(clinician).post(SEARCH, {"query": "What is asthma?"}, format="json")
+    assert response.status_code == 502
+    assert response.json()["code"] == "ai_error"
+    assert "stub failure" not in response.content.decode()  # the provider's words stay in Scribe
+
+
+def test_it_answers_502_for_unusable_output(openai_stub, clinician, client_for):
+    openai_stub.garbage = True
+    response = client_for(clinician).post("/api/v1/ai/summary", {"transcript_text": "Cough."}, format="json")
+    assert response.status_code == 502
+    assert response.json()["code"] == "ai_bad_output"
+
+
+def test_it_answers_502_for_json_that_is_not_an_object(openai_stub, clinician, client_for):
+    openai_stub.chat_replies.append(json.dumps(["not", "an", "object"]))
+    response = client_for(clinician).post("/api/v1/ai/summary", {"transcript_text": "Cough."}, format="json")
+    assert response.status_code == 502
+
+
+def test_it_answers_503_when_the_provider_cannot_be_reached(settings, clinician, client_for, db):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{port}/v1"
+    settings.AI_MAX_RETRIES = 0
+    response = client_for(clinician).post(SEARCH, {"query": "What is asthma?"}, format="json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "ai_unreachable"
+
+
+@pytest.mark.parametrize("missing", ["OPENAI_API_KEY", "OPENAI_BASE_URL"])
+def test_it_answers_503_naming_the_missing_setting(openai_stub, settings, clinician, client_for, missing):
+    setattr(settings, missing, "")
+    response = client_for(clinician).post(SEARCH, {"query": "What is asthma?"}, format="json")
+    assert response.status_code == 503
+    assert missing in response.json()["detail"]
+    assert openai_stub.requests == []
+
+
+def test_a_failed_summary_leaves_the_previous_version_current(openai_stub, clinician, client_for, make_transcript):
+    transcript = make_transcript(clinician, ["Cough."])
+    client = client_for(clinician)
+    first = client.post(f"/api/v1/transcripts/{transcript.pk}/summarize", {}, format="json")
+    assert first.status_code == 200
+    openai_stub.fail_status = 500
+    failed = client.post(f"/api/v1/transcripts/{transcript.pk}/summarize", {}, format="json")
+    assert failed.status_code == 502
+    assert list(Summary.objects.filter(transcript=transcript).values_list("version", flat=True)) == [1]
+    detail = client.get(f"/api/v1/transcripts/{transcript.pk}")
+    if detail.status_code == 200:  # the transcripts endpoint shows the current summary
+        assert json.dumps(detail.json()).count("Patient describes the presenting complaint.") >= 1
+
+
+def test_a_failed_part_of_a_long_summary_stores_nothing(openai_stub, settings, clinician, client_for, make_transcript):
+    settings.AI_MAX_INPUT_TOKENS = 600
+    transcript = make_transcript(clinician, [f"Sentence {n} about the problem, at length." * 4 for n in range(40)])
+    from scribe.testing.openai_stub import default_soap_reply
+
+    openai_stub.chat_replies += [default_soap_reply, "not json"]
+    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize", {}, format="json")
+    assert response.status_code == 502
+    assert len(openai_stub.chat_requests()) == 2  # the first part succeeded, the second failed
+    assert not Summary.objects.filter(transcript=transcript).exists()
