@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -128,6 +129,11 @@ _DRF_CODES = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every API error leaves through here."""
+    if isinstance(exc, Ratelimited):
+        # django-ratelimit's decorators raise a PermissionDenied subclass: a 429, never a 403.
+        request = context.get("request")
+        retry_after = int(getattr(request, "ratelimit_retry_after", 0) or 60)
+        exc = RateLimited(headers={"Retry-After": str(retry_after)})
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -190,6 +196,8 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, Ratelimited):  # a decorated plain Django view
+        return ratelimited_view(request, exception)
     return json_error(403, "You do not have permission to perform this action.", "permission_denied")
 
 
