@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from scribe.core import views
@@ -25,4 +25,6 @@ urlpatterns = [
     path("api/v1/", include("ai.transcript_urls")),
     path("api/v1/", include("consultations.urls")),
     path("api/v1/ai/", include("ai.urls")),
+    # Last: anything else is a JSON 404 (with DEBUG on too).
+    re_path(r"^", views.not_found, name="not-found"),
 ]

@@ -53,7 +53,7 @@ class RequestIdMiddleware:
     def _log(request: HttpRequest, status_code: int, started: float) -> None:
         match = getattr(request, "resolver_match", None)
         # The route pattern, never the path: paths and query strings can carry identifiers.
-        route = match.route if match else "<unmatched>"
+        route = match.route if match and match.url_name != "not-found" else "<unmatched>"
         user = request.__dict__.get("user")  # only if something already authenticated
         user_id = str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
         access_logger.info(

@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -16,6 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 logger = logging.getLogger("scribe.health")
+
+# The access log's route for paths no pattern matches.
+UNMATCHED_ROUTE = "<unmatched>"
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """The last route: an unknown path answers the contract's JSON 404 even with DEBUG
+    on, where Django would render its HTML debug page listing every route."""
+    from scribe.core.exceptions import handler404
+
+    return handler404(request)
 
 
 class PublicAPIView(APIView):

@@ -70,3 +70,16 @@ def test_it_answers_a_plain_options_request_with_json_405(api_client):
     # No DRF metadata: it would fetch objects (a 500 on viewsets) and describe serializers.
     # Browsers' CORS preflights are answered before this (see test_cors).
     assert_error(api_client.options("/health"), 405, "method_not_allowed")
+
+
+@override_settings(DEBUG=True)
+def test_it_answers_unknown_paths_with_json_even_with_debug_on(api_client):
+    # `make run` has DEBUG on; the frontend still gets the contract's shape, not Django's debug page.
+    assert_error(api_client.get("/no/such/page"), 404, "not_found")
+
+
+def test_it_answers_an_unknown_path_without_asking_for_a_csrf_token(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/no/such/form", {"a": "1"})
+    assert_error(response, 404, "not_found")
