@@ -28,6 +28,12 @@ class _Rejected(Exception):
 
 
 class ScribeJWTAuthentication(JWTAuthentication):
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        if len(parts) > 2 and parts[0] == b"Bearer":
+            raise AuthenticationFailed(INVALID_CREDENTIALS, code="token_not_valid")
+        return super().get_raw_token(header)
+
     def authenticate(self, request):
         header = self.get_header(request)
         if header is None:

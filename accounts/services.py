@@ -171,6 +171,7 @@ def user_login(*, request, email: str, password: str) -> tuple[User, ScribeAcces
         login_session_revoke(family=access["sid"], reason=RevocationReason.RACE)
         security_event("login_failed", request=request, user_id=user.pk, reason="raced_password_change")
         raise NotAuthenticated(INCORRECT_LOGIN, code="invalid_credentials")
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     security_event("login_succeeded", request=request, user_id=user.pk, level=logging.INFO)
     return user, access, refresh
 

@@ -92,3 +92,9 @@ def test_it_refuses_a_token_for_a_deleted_user(clinician, login, bearer):
 
 def test_it_refuses_garbage(bearer):
     _assert_invalid(bearer("abc.def.ghi").get(PROFILE_URL))
+
+
+def test_it_refuses_a_malformed_authorization_header(clinician, login, api_client):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(clinician)['access_token']} extra")
+
+    _assert_invalid(api_client.get(PROFILE_URL))

@@ -46,6 +46,15 @@ def test_it_signs_hs256_tokens_with_the_jwt_secret_and_the_contract_claims(clini
         jwt.decode(body["access_token"], settings.SECRET_KEY, algorithms=["HS256"])
 
 
+def test_it_records_the_last_login(clinician, login):
+    assert clinician.last_login is None
+
+    login(clinician)
+
+    clinician.refresh_from_db()
+    assert clinician.last_login is not None
+
+
 def test_it_finds_the_account_whatever_the_email_case(clinician):
     response = APIClient().post(LOGIN_URL, {"email": "  " + clinician.email.upper(), "password": FACTORY_PASSWORD})
 
