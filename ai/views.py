@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -25,6 +25,11 @@ from ai.services import audio_transcribe, clinical_codes_search, image_analyse, 
 from ai.summaries import SummaryJob, summary_prepare, summary_run, summary_stream
 from consultations.selectors import prompt_get_usable, transcript_get
 from scribe.core.exceptions import InvalidInput
+
+# A 1x1 PNG: lets the schema's explicit examples (and the fuzzer) reach the model.
+PNG_1X1_DATA_URL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
 
 
 class JSONWhateverAccepted(DefaultContentNegotiation):
@@ -46,9 +51,22 @@ STREAM_PARAMETER = OpenApiParameter(
     description="true: answer text/event-stream (`text` events with the note as it arrives, then one "
     "`summary` event with the stored summary, or an `error` event).",
 )
+# One event of the stream: `text` {"text"}, then `summary` (the JSON answer) or `error`
+# ({detail, code, request_id, status}); `data` is always a JSON document.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["text", "summary", "error"]},
+        "data": {"type": "string", "description": "A JSON document."},
+    },
+}
 SUMMARY_RESPONSES = {
     (200, "application/json"): s.AISummarySerializer,
-    (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="Server-sent events"),
+    (200, "text/event-stream"): OpenApiResponse(
+        SSE_EVENT_SCHEMA,
+        description="Server-sent events (with ?stream=true); the schema describes one event.",
+    ),
     (502, "application/json"): OpenApiResponse(description="The AI provider failed or answered nonsense."),
     (503, "application/json"): OpenApiResponse(description="AI not configured, busy or unreachable (Retry-After)."),
     (504, "application/json"): OpenApiResponse(description="The AI provider timed out."),
@@ -83,13 +101,28 @@ class AIViewSet(viewsets.ViewSet):
             return [IsPatientOrClinician()]
         return [IsClinician()]
 
-    @extend_schema(request=s.SearchInputSerializer, responses={200: s.AnswerSerializer, **UPSTREAM_RESPONSES})
+    @extend_schema(
+        request=s.SearchInputSerializer,
+        responses={200: s.AnswerSerializer, **UPSTREAM_RESPONSES},
+        examples=[OpenApiExample("question", value={"query": "What are the symptoms of asthma?"}, request_only=True)],
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         data = _valid(s.SearchInputSerializer, request.data)
         return Response(search_answer(user=request.user, query=data["query"]))
 
-    @extend_schema(request=s.SummaryInputSerializer, parameters=[STREAM_PARAMETER], responses=SUMMARY_RESPONSES)
+    @extend_schema(
+        request=s.SummaryInputSerializer,
+        parameters=[STREAM_PARAMETER],
+        responses=SUMMARY_RESPONSES,
+        examples=[
+            OpenApiExample(
+                "free text",
+                value={"transcript_text": "Patient: cough for three days.\nClinician: chest is clear."},
+                request_only=True,
+            )
+        ],
+    )
     @action(detail=False, methods=["post"])
     def summary(self, request):
         _validate_stream_param(request)
@@ -110,6 +143,14 @@ class AIViewSet(viewsets.ViewSet):
     @extend_schema(
         request={"application/json": s.ImagesInputSerializer, "multipart/form-data": s.ImagesUploadSerializer},
         responses={200: s.AnswerSerializer, **UPSTREAM_RESPONSES},
+        examples=[
+            OpenApiExample(
+                "data URL",
+                value={"prompt": "Describe this image.", "images": [PNG_1X1_DATA_URL]},
+                request_only=True,
+                media_type="application/json",
+            )
+        ],
     )
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
     def images(self, request):
