@@ -75,3 +75,16 @@ def test_it_flags_numbers_doses_and_drugs_absent_from_the_transcript(openai_stub
     assert ("drug", "atorvastatin", "plan") in flags
     # What the transcript does say is not flagged.
     assert not any(value in ("paracetamol", "500 mg", "500", "90") for _, value, _ in flags)
+
+
+def test_it_numbers_the_lines_of_a_transcript_saved_as_full_text(openai_stub, clinician, client_for, make_transcript):
+    from consultations.services import transcript_text_replace
+
+    transcript = make_transcript(clinician, ["Old segment."])
+    transcript_text_replace(transcript=transcript, text="First line.\n\nSecond line.")
+    openai_stub.chat_replies.append(reply(subjective=[{"text": "Two lines.", "evidence": [1, 2, 3]}]))
+    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize", {}, format="json")
+    assert response.status_code == 200, response.content
+    sent = openai_stub.chat_requests()[-1].json["messages"][1]["content"]
+    assert sent == "Transcript:\n[1] First line.\n[2] Second line."
+    assert response.json()["statements"]["subjective"][0]["evidence"] == [1, 2]
