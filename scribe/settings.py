@@ -366,6 +366,13 @@ LOGGING = {
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "CRITICAL", "propagate": False, "handlers": []},
         "django.db.backends": {"level": "WARNING", "propagate": True},
+        # HTTP clients log URLs with their query strings at INFO (an NHS search term)
+        # and the openai SDK logs request bodies (prompts) at DEBUG: warnings only,
+        # whatever LOG_LEVEL says.
+        "httpx": {"level": "WARNING", "propagate": True},
+        "httpcore": {"level": "WARNING", "propagate": True},
+        "openai": {"level": "WARNING", "propagate": True},
+        "urllib3": {"level": "WARNING", "propagate": True},
     },
 }
 

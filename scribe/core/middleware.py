@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
@@ -45,6 +45,10 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             self._log(request, response.status_code, started)
+            if response.streaming and not response.is_async:
+                # A stream's body runs after this returns (the server iterates it):
+                # give its log lines the request id too.
+                response.streaming_content = _with_request_id(response.streaming_content, request_id)
             return response
         finally:
             reset_request_id(token)
@@ -66,6 +70,19 @@ class RequestIdMiddleware:
                 "user_id": user_id,
             },
         )
+
+
+def _with_request_id(chunks: Iterable[bytes], request_id: str) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    while True:
+        token = bind_request_id(request_id)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            reset_request_id(token)
+        yield chunk
 
 
 def _body_limit_for(path: str) -> int:

@@ -75,3 +75,19 @@ def test_it_logs_an_unhandled_exception_with_its_traceback_but_not_its_message(a
     assert "Quagmire" not in log.text
     (access,) = log.by_logger("scribe.request")
     assert access["status"] == 500
+
+
+def test_it_stamps_lines_logged_while_a_response_streams(api_client, log):
+    response = api_client.get("/probe/stream", HTTP_X_REQUEST_ID="stream-1")
+    assert b"".join(response.streaming_content) == b"first,second"
+    (line,) = [r for r in log.records if r["message"] == "line from inside the stream"]
+    assert line["request_id"] == "stream-1"
+
+
+def test_it_keeps_http_client_and_sdk_chatter_out_of_the_logs(log):
+    import logging
+
+    # httpx logs every URL with its query string at INFO; the openai SDK logs prompts at DEBUG.
+    logging.getLogger("httpx").info("HTTP Request: GET https://terminology.example/fhir?filter=%s", "chest pain")
+    logging.getLogger("openai._base_client").debug("Request options: %s", {"messages": "patient history"})
+    assert log.text == ""

@@ -98,3 +98,11 @@ def test_it_reads_a_dot_env_file_below_the_real_environment(tmp_path):
     )
     assert values["LOG_LEVEL"] == "DEBUG"  # the environment wins
     assert values["CORS_ALLOWED_ORIGINS"] == ["https://from-file.example"]
+
+
+def test_it_keeps_third_party_loggers_at_warning_even_at_debug_level():
+    values = settings_under(["LOGGING"], DEBUG="true", LOG_LEVEL="DEBUG")
+    loggers = values["LOGGING"]["loggers"]
+    assert values["LOGGING"]["root"]["level"] == "DEBUG"
+    for name in ("httpx", "httpcore", "openai", "django.db.backends"):
+        assert loggers[name]["level"] == "WARNING", name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.http import StreamingHttpResponse
 from django.urls import include, path
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -52,6 +53,15 @@ class ChattyView(APIView):
         return Response({"ok": True})
 
 
+def streaming_view(request):
+    def body():
+        yield b"first,"
+        logger.info("line from inside the stream")
+        yield b"second"
+
+    return StreamingHttpResponse(body(), content_type="text/plain")
+
+
 class WhoAmIView(APIView):
     """Authenticated with the project's default (JWT) authentication."""
 
@@ -61,6 +71,7 @@ class WhoAmIView(APIView):
 
 urlpatterns = [
     path("probe/whoami", WhoAmIView.as_view()),
+    path("probe/stream", streaming_view),
     path("probe/echo", EchoView.as_view()),
     path("probe/upload/echo", EchoView.as_view()),
     path("probe/crash", CrashView.as_view()),
