@@ -353,7 +353,9 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            # stderr: a management command's stdout is its output (export_consultation
+            # writes a JSON document there); containers collect both streams.
+            "stream": "ext://sys.stderr",
             "formatter": "json",
             "filters": ["request_id"],
         }

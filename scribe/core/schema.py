@@ -17,7 +17,7 @@ ERROR_SCHEMA = {
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},
-        "request_id": {"type": ["string", "null"]},
+        "request_id": {"type": "string", "nullable": True},
         "errors": {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},

@@ -107,3 +107,13 @@ def test_it_shows_the_admin_login_page(client):
     login = client.get(response["Location"])
     assert login.status_code == 200
     assert b"Scribe administration" in login.content
+
+
+def test_it_generates_a_schema_that_validates_with_no_warnings():
+    # OpenAPI 3.0 validation of the whole schema (drf-spectacular's validator); a warning
+    # (an undocumented view, an unresolvable type) fails it too.
+    from scribe.testing.processes import manage
+
+    done = manage("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", DEBUG="true")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"openapi": "3.0.3"' in done.stdout
