@@ -8,6 +8,10 @@ Everything else calls the small typed functions here (``chat_json``,
 - every call is bounded (``AI_TIMEOUT_SECONDS`` for connect, read, write and
   pool; never the SDK's 10-minute default) and retried at most
   ``AI_MAX_RETRIES`` times by the SDK;
+- all calls made for one HTTP request share ``AI_REQUEST_BUDGET_SECONDS``: each
+  attempt gets at most its share of what is left, and a spent budget answers
+  504 before calling the provider, so a slow provider (retries, multi-part
+  summaries) ends in Scribe's 504, never in the server killing the worker;
 - provider failures become Scribe's errors: timeout -> ``UpstreamTimeout`` (504),
   rate limit / overload -> ``ServiceUnavailable`` (503, ``Retry-After``),
   anything else, including output that is not what was asked for ->
@@ -23,6 +27,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +36,7 @@ import openai
 from django.conf import settings
 
 from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
+from scribe.core.logging import current_request_id
 
 logger = logging.getLogger("scribe.ai")
 
@@ -60,20 +66,41 @@ def provider_check() -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _client_for(api_key: str, base_url: str, timeout_seconds: float, max_retries: int) -> openai.OpenAI:
-    # Connect is capped lower than read: an unreachable provider fails fast.
-    timeout = openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
-    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+def _client_for(api_key: str, base_url: str, max_retries: int) -> openai.OpenAI:
+    # One client (one connection pool) per configuration; each call sets its own timeout
+    # (connect capped lower than read, so an unreachable provider fails fast).
+    return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries)
+
+
+# (request id, monotonic deadline) of the request whose AI calls are being made. Keyed by
+# the request id because worker threads are reused: a new request starts a new budget.
+_budget: ContextVar[tuple[str | None, float] | None] = ContextVar("scribe_ai_budget", default=None)
+
+# Below this many seconds left an attempt could not finish: answer 504 at once.
+_MIN_ATTEMPT_SECONDS = 0.05
+
+
+def _attempt_timeout() -> float:
+    """Seconds one provider attempt may take, within what is left of the request's budget."""
+    request_id = current_request_id()
+    now = time.monotonic()
+    state = _budget.get()
+    if state is None or state[0] != request_id or request_id is None:
+        state = (request_id, now + float(settings.AI_REQUEST_BUDGET_SECONDS))
+        _budget.set(state)
+    remaining = state[1] - now
+    attempts = int(settings.AI_MAX_RETRIES) + 1
+    per_attempt = min(float(settings.AI_TIMEOUT_SECONDS), remaining / attempts)
+    if per_attempt < _MIN_ATTEMPT_SECONDS:
+        raise UpstreamTimeout("The AI service did not answer in time. Please try again.", code="ai_timeout")
+    return per_attempt
 
 
 def _client() -> openai.OpenAI:
     provider_check()
-    return _client_for(
-        settings.OPENAI_API_KEY,
-        settings.OPENAI_BASE_URL,
-        float(settings.AI_TIMEOUT_SECONDS),
-        int(settings.AI_MAX_RETRIES),
-    )
+    timeout_seconds = _attempt_timeout()
+    client = _client_for(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, int(settings.AI_MAX_RETRIES))
+    return client.with_options(timeout=openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)))
 
 
 # --- error mapping and logging -------------------------------------------------------

@@ -386,6 +386,9 @@ AI_CHAT_MODEL = env.str("AI_CHAT_MODEL", default="gpt-4o")
 AI_TRANSCRIBE_MODEL = env.str("AI_TRANSCRIBE_MODEL", default="whisper-1")
 AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=60.0)
 AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=2)
+# All provider calls of one request (retries, the parts of a long summary) share this
+# budget; keep it below the server's request timeout (GUNICORN_TIMEOUT, 180 s).
+AI_REQUEST_BUDGET_SECONDS = env.float("AI_REQUEST_BUDGET_SECONDS", default=150.0)
 AI_MAX_INPUT_TOKENS = env.int("AI_MAX_INPUT_TOKENS", default=100_000)
 AI_REDACT_IDENTIFIERS = env.bool("AI_REDACT_IDENTIFIERS", default=True)
 AI_DAILY_QUOTA = env.int("AI_DAILY_QUOTA", default=200)
