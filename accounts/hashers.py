@@ -7,7 +7,8 @@ these hashes that is the empty string. So this hasher's algorithm *is* the empty
 string; ``get_hashers()`` refuses a falsy algorithm name, hence the small ``str``
 subclass that equals ``""`` but is truthy. Everything else is Django's normal path:
 ``check_password`` finds this hasher, sees it is not the preferred one and, after
-a successful login, re-hashes the password with Argon2 (``must_update``).
+a successful login, re-hashes the password with Argon2 (a hasher that is not the
+first in PASSWORD_HASHERS always "must update", so no override is needed).
 """
 
 from __future__ import annotations
@@ -52,13 +53,18 @@ class LegacyNodeBcryptHasher(BasePasswordHasher):
         return bcrypt.hashpw(_node_password_bytes(password), salt.encode("ascii")).decode("ascii")
 
     def verify(self, password: str, encoded: str) -> bool:
-        if not NODE_BCRYPT_HASH.fullmatch(encoded or ""):
-            # Anything else that starts with "$" (or an empty field) is no password:
-            # spend the default hasher's work so it costs the same as a real check.
-            make_password(get_random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH))
-            return False
-        bcrypt = self._load_library()
-        return bcrypt.checkpw(_node_password_bytes(password), encoded.encode("ascii"))
+        if NODE_BCRYPT_HASH.fullmatch(encoded or ""):
+            bcrypt = self._load_library()
+            try:
+                return bcrypt.checkpw(_node_password_bytes(password), encoded.encode("ascii"))
+            except ValueError:
+                # The shape of a bcrypt hash, but a salt bcrypt cannot read (its last
+                # character carries unused bits no bcrypt library writes): a damaged row.
+                pass
+        # Anything else that starts with "$" (or an empty field) is no password:
+        # spend the default hasher's work so it costs the same as a real check.
+        make_password(get_random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH))
+        return False
 
     def decode(self, encoded: str) -> dict:
         match = NODE_BCRYPT_HASH.fullmatch(encoded)
@@ -75,10 +81,6 @@ class LegacyNodeBcryptHasher(BasePasswordHasher):
             _("salt"): mask_hash(decoded["salt"]),
             _("checksum"): mask_hash(decoded["checksum"]),
         }
-
-    def must_update(self, encoded: str) -> bool:
-        # Always: the first successful login moves the user to the preferred (Argon2) hasher.
-        return True
 
     def harden_runtime(self, password: str, encoded: str) -> None:
         # Never called for a non-preferred hasher; nothing to equalise.

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.tests import hashers as counting
 from accounts.tests.conftest import LOGIN_URL
 
 pytestmark = pytest.mark.django_db
@@ -71,8 +72,45 @@ def test_it_refuses_a_password_that_differs_within_the_first_72_bytes(node_bcryp
     assert _login(user.email, "p" * 72 + "tail").status_code == 401
 
 
-@pytest.mark.parametrize("stored", ["", "$2b$10$short", "$2x$10$" + "a" * 53, "$argon2id$v=19$m=1,t=1,p=1$abc$def"])
+MALFORMED = [
+    "",
+    "$2b$10$short",
+    "$2x$10$" + "a" * 53,
+    "$argon2id$v=19$m=1,t=1,p=1$abc$def",
+    # The exact shape of a Node hash, but salts no bcrypt library writes (bcrypt raises).
+    "$2b$04$" + "z" * 53,
+    "$2a$10$" + "a" * 53,
+]
+
+
+@pytest.mark.parametrize("stored", MALFORMED)
 def test_it_refuses_malformed_dollar_prefixed_hashes(stored):
     user = _legacy_user(stored)
 
+    response = _login(user.email, "anything-at-all")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Incorrect email or password"
+
+
+@pytest.mark.parametrize("stored", [*MALFORMED, "!" + "u" * 40])
+def test_it_spends_one_argon2_hash_on_a_row_with_no_usable_password(settings, stored):
+    # A damaged or unusable password column costs what an unknown email costs (no timing tell).
+    settings.PASSWORD_HASHERS = [
+        "accounts.tests.hashers.CountingArgon2PasswordHasher",
+        "accounts.hashers.LegacyNodeBcryptHasher",
+    ]
+    user = _legacy_user(stored)
+    counting.CALLS.clear()
+
     assert _login(user.email, "anything-at-all").status_code == 401
+    assert counting.CALLS == ["encode"]
+
+
+def test_it_refuses_every_password_for_an_account_with_an_unusable_password():
+    user = User.objects.create_user("nopass@example-clinic.nhs.uk", password=None, username="nopass")
+    assert not user.has_usable_password()
+
+    for password in ("", " ", "anything-at-all", user.password, user.password[1:]):
+        assert _login(user.email, password).status_code in (400, 401)
+    assert _login(user.email, "anything-at-all").json()["detail"] == "Incorrect email or password"
