@@ -43,6 +43,19 @@ def test_it_ends_only_this_login(clinician, login, bearer):
     assert APIClient().post(REFRESH_URL, {"refresh_token": other_device["refresh_token"]}).status_code == 200
 
 
+def test_it_ends_the_whole_login_of_the_refresh_token_sent_with_logout(clinician, login, bearer):
+    # The access token of one login, the refresh token of another (e.g. two tabs): both end.
+    mine = login(clinician)
+    other_tab = login(clinician)
+
+    bearer(mine["access_token"]).post(LOGOUT_URL, {"refresh_token": other_tab["refresh_token"]})
+
+    response = bearer(other_tab["access_token"]).get(PROFILE_URL)
+    assert response.status_code == 401
+    assert response.json()["detail"] == REVOKED
+    assert APIClient().post(REFRESH_URL, {"refresh_token": other_tab["refresh_token"]}).status_code == 401
+
+
 def test_it_does_not_revoke_another_users_refresh_token(clinician, other_clinician, login, bearer):
     theirs = login(other_clinician)
 
