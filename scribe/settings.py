@@ -438,6 +438,10 @@ def _refuse_insecure_production() -> None:
         problems.append("SECRET_KEY")
     if JWT_SECRET_KEY in KNOWN_DEV_SECRETS or len(JWT_SECRET_KEY) < 32:
         problems.append("JWT_SECRET_KEY")
+    # Whoever knows this secret can sign a Node.js token for any legacy user. Its
+    # length is the Node.js backend's choice, but a published value is never accepted.
+    if LEGACY_JWT_SECRET_KEY != JWT_SECRET_KEY and LEGACY_JWT_SECRET_KEY in KNOWN_DEV_SECRETS:
+        problems.append("LEGACY_JWT_SECRET_KEY")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS")
     if problems:
