@@ -30,7 +30,9 @@ class _Rejected(Exception):
 class ScribeJWTAuthentication(JWTAuthentication):
     def get_raw_token(self, header: bytes) -> bytes | None:
         parts = header.split()
-        if len(parts) > 2 and parts[0] == b"Bearer":
+        # "Bearer" with no token (a frontend that lost it) or with extra words: the
+        # contract's words, not simplejwt's own message.
+        if len(parts) != 2 and parts[:1] == [b"Bearer"]:
             raise AuthenticationFailed(INVALID_CREDENTIALS, code="token_not_valid")
         return super().get_raw_token(header)
 

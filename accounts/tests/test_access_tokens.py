@@ -94,7 +94,8 @@ def test_it_refuses_garbage(bearer):
     _assert_invalid(bearer("abc.def.ghi").get(PROFILE_URL))
 
 
-def test_it_refuses_a_malformed_authorization_header(clinician, login, api_client):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(clinician)['access_token']} extra")
+@pytest.mark.parametrize("header", ["Bearer {token} extra", "Bearer", "Bearer ", "Bearer  "])
+def test_it_refuses_a_malformed_authorization_header(clinician, login, api_client, header):
+    api_client.credentials(HTTP_AUTHORIZATION=header.format(token=login(clinician)["access_token"]))
 
     _assert_invalid(api_client.get(PROFILE_URL))
