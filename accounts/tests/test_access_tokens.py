@@ -79,6 +79,14 @@ def test_it_refuses_an_expired_token(clinician, login, bearer):
     _assert_invalid(bearer(expired).get(PROFILE_URL))
 
 
+@pytest.mark.parametrize("claim", ["sid", "userID"])
+def test_it_refuses_a_signed_token_without_its_login_or_user(clinician, login, bearer, claim):
+    claims = _claims(login(clinician)["access_token"])
+    del claims[claim]
+
+    _assert_invalid(bearer(jwt.encode(claims, settings.JWT_SECRET_KEY, algorithm="HS256")).get(PROFILE_URL))
+
+
 def test_it_refuses_a_refresh_token_used_as_an_access_token(clinician, login, bearer):
     _assert_invalid(bearer(login(clinician)["refresh_token"]).get(PROFILE_URL))
 

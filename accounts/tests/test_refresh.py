@@ -65,6 +65,21 @@ def test_it_refuses_an_access_token_as_a_refresh_token(clinician, login):
     assert response.json()["detail"] == "Invalid authentication credentials"
 
 
+@pytest.mark.parametrize("claim", ["sid", "userID"])
+def test_it_refuses_a_signed_refresh_token_without_its_login_or_user(clinician, login, claim):
+    # simplejwt's own refresh tokens carry neither: one must not reach the rotation.
+    import jwt
+    from django.conf import settings
+
+    claims = jwt.decode(login(clinician)["refresh_token"], settings.JWT_SECRET_KEY, algorithms=["HS256"])
+    del claims[claim]
+
+    response = _refresh(jwt.encode(claims, settings.JWT_SECRET_KEY, algorithm="HS256"))
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid authentication credentials"
+
+
 def test_it_refuses_a_garbage_refresh_token():
     assert _refresh("nonsense").status_code == 401
 
