@@ -114,6 +114,10 @@ def _flatten_errors(data: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [str(data)]}
 
 
+# django-ratelimit's decorators do not say when their window ends (Scribe's own limits,
+# accounts.ratelimits, do and send the exact time): a minute is the hint for those.
+DECORATOR_RETRY_AFTER_SECONDS = 60
+
 _DRF_CODES = {
     400: "invalid",
     401: "not_authenticated",
@@ -131,9 +135,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: every API error leaves through here."""
     if isinstance(exc, Ratelimited):
         # django-ratelimit's decorators raise a PermissionDenied subclass: a 429, never a 403.
-        request = context.get("request")
-        retry_after = int(getattr(request, "ratelimit_retry_after", 0) or 60)
-        exc = RateLimited(headers={"Retry-After": str(retry_after)})
+        exc = RateLimited(headers={"Retry-After": str(DECORATOR_RETRY_AFTER_SECONDS)})
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -215,7 +217,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
 
 def ratelimited_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """django-ratelimit's RATELIMIT_VIEW: 429 with Retry-After, never 403."""
-    retry_after = int(getattr(request, "ratelimit_retry_after", 0) or 60)
     response = json_error(429, RateLimited.default_detail, RateLimited.code)
-    response["Retry-After"] = str(retry_after)
+    response["Retry-After"] = str(DECORATOR_RETRY_AFTER_SECONDS)
     return response
