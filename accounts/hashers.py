@@ -29,7 +29,12 @@ from django.utils.translation import gettext_noop as _
 # instead, so the truncation is done here, the same way.
 BCRYPT_MAX_PASSWORD_BYTES = 72
 
-NODE_BCRYPT_HASH = re.compile(r"\$(2[ab])\$(0[4-9]|[12]\d|3[01])\$([./A-Za-z0-9]{22})([./A-Za-z0-9]{31})")
+# Node's libraries default to cost 10. Each step doubles the work, and a stored cost of
+# 31 would hold a worker for hours on every login attempt: a hash above this cap is
+# treated like a damaged one (no password; the importer reports it for a reset).
+MAX_NODE_BCRYPT_COST = 15
+MIN_NODE_BCRYPT_COST = 4
+NODE_BCRYPT_HASH = re.compile(r"\$(2[ab])\$(\d\d)\$([./A-Za-z0-9]{22})([./A-Za-z0-9]{31})")
 
 
 class _UnprefixedAlgorithm(str):
@@ -53,7 +58,7 @@ class LegacyNodeBcryptHasher(BasePasswordHasher):
         return bcrypt.hashpw(_node_password_bytes(password), salt.encode("ascii")).decode("ascii")
 
     def verify(self, password: str, encoded: str) -> bool:
-        if NODE_BCRYPT_HASH.fullmatch(encoded or ""):
+        if is_node_bcrypt_hash(encoded):
             bcrypt = self._load_library()
             try:
                 return bcrypt.checkpw(_node_password_bytes(password), encoded.encode("ascii"))
@@ -92,4 +97,6 @@ def _node_password_bytes(password: str) -> bytes:
 
 
 def is_node_bcrypt_hash(encoded: str) -> bool:
-    return bool(NODE_BCRYPT_HASH.fullmatch(encoded or ""))
+    """A Node.js bcrypt hash Scribe will verify: the right shape and a cost within the cap."""
+    match = NODE_BCRYPT_HASH.fullmatch(encoded or "")
+    return bool(match) and MIN_NODE_BCRYPT_COST <= int(match.group(2)) <= MAX_NODE_BCRYPT_COST

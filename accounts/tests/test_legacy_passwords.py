@@ -80,6 +80,9 @@ MALFORMED = [
     # The exact shape of a Node hash, but salts no bcrypt library writes (bcrypt raises).
     "$2b$04$" + "z" * 53,
     "$2a$10$" + "a" * 53,
+    # A well-formed hash above the cost cap (MAX_NODE_BCRYPT_COST): never verified, since a
+    # stored cost of up to 31 would hold a worker for hours per attempt.
+    "$2b$16$zndD0LpGwDpmYc5IphQ3fuvxf.TNDnpWkZHJWaZS0dBpFK4SD7PVW",
 ]
 
 
@@ -114,3 +117,11 @@ def test_it_refuses_every_password_for_an_account_with_an_unusable_password():
     for password in ("", " ", "anything-at-all", user.password, user.password[1:]):
         assert _login(user.email, password).status_code in (400, 401)
     assert _login(user.email, "anything-at-all").json()["detail"] == "Incorrect email or password"
+
+
+def test_it_never_verifies_a_hash_above_the_cost_cap_even_with_the_right_password():
+    user = _legacy_user("$2b$16$zndD0LpGwDpmYc5IphQ3fuvxf.TNDnpWkZHJWaZS0dBpFK4SD7PVW")
+
+    response = _login(user.email, "over-cost-pass-123")
+
+    assert response.status_code == 401

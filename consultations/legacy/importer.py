@@ -290,7 +290,10 @@ class LegacyImporter:
         password = doc.get("password")
         if not isinstance(password, str) or not is_node_bcrypt_hash(password):
             password = rules.UNUSABLE_PASSWORD
-            repairs.append(("missing_field", "no $2a$/$2b$ bcrypt password; the user must reset it"))
+            repairs.append(
+                ("missing_field", "no usable $2a$/$2b$ bcrypt password (missing, malformed or cost above 15); "
+                 "the user must reset it")
+            )
         created_at = rules.aware(doc.get("created_at"))
         if created_at is None:
             created_at = rules.id_time(doc_id)
