@@ -43,6 +43,7 @@ from consultations.legacy import rules
 from consultations.legacy.readers import COLLECTIONS, LegacyReader
 from consultations.legacy.report import ImportReport
 from consultations.models import Consultation, ConsultationStatus, Note, Prompt, Segment, Summary, Transcript
+from consultations.services import patient_search_name
 
 logger = logging.getLogger("scribe.legacy")
 
@@ -569,7 +570,7 @@ class LegacyImporter:
             consultation = Consultation(
                 clinician_id=clinician,
                 patient_data=patient_data,
-                patient_name=rules.patient_name(patient_data),
+                patient_name=patient_search_name(patient_data),
                 status=status,
                 started_at=started_at,
                 ended_at=ended_at,
