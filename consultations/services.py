@@ -46,6 +46,12 @@ SUMMARY_VERSION_ATTEMPTS = 20
 # --- Consultations -----------------------------------------------------------------
 
 
+def patient_search_name(patient_data: dict[str, Any]) -> str:
+    """What the list's ``search`` filter matches: the patient's name, trimmed, lower-cased, capped."""
+    name = patient_data.get("name")
+    return str(name).strip().lower()[:PATIENT_NAME_MAX_CHARS] if name is not None else ""
+
+
 def consultation_start(*, clinician: Any, patient_data: dict[str, Any]) -> Consultation:
     """Create a consultation and its transcript.
 
@@ -54,14 +60,12 @@ def consultation_start(*, clinician: Any, patient_data: dict[str, Any]) -> Consu
     MongoDB, which has no transactions) leaves an invisible row, never a
     consultation without a transcript. On SQL engines the block is atomic too.
     """
-    name = patient_data.get("name")
-    patient_name = str(name).strip().lower()[:PATIENT_NAME_MAX_CHARS] if name is not None else ""
     now = timezone.now()
     with transaction.atomic():
         consultation = Consultation.objects.create(
             clinician=clinician,
             patient_data=patient_data,
-            patient_name=patient_name,
+            patient_name=patient_search_name(patient_data),
             status=ConsultationStatus.ACTIVE,
             started_at=now,
         )

@@ -40,9 +40,10 @@ from accounts.models import RevokedToken, Role, User, normalise_email
 from accounts.services import legacy_token_revoke
 from accounts.tokens import legacy_revocation_key
 from consultations.legacy import rules
-from consultations.legacy.readers import COLLECTIONS, LegacyReader
+from consultations.legacy.readers import COLLECTIONS, LegacyReader, ReaderError
 from consultations.legacy.report import ImportReport
 from consultations.models import Consultation, ConsultationStatus, Note, Prompt, Segment, Summary, Transcript
+from consultations.services import patient_search_name
 
 logger = logging.getLogger("scribe.legacy")
 
@@ -135,7 +136,8 @@ class LegacyImporter:
     def run(self) -> ImportReport:
         """Import everything; the report says what was created, found, repaired and skipped.
 
-        Raises ``ImportInterrupted`` (with ``self.report`` kept) when ``stop_after_writes`` is hit.
+        Raises ``ImportInterrupted`` when ``stop_after_writes`` is hit and ``ReaderError`` when the
+        source fails part-way; ``self.report`` then says what was done, and a later run completes it.
         """
         try:
             self._import_users()
@@ -143,7 +145,7 @@ class LegacyImporter:
             self._import_consultations(prompt_usage)
             self._import_notes()
             self._import_blacktokens()
-        except ImportInterrupted:
+        except (ImportInterrupted, ReaderError):
             self.report.interrupted = True
             raise
         self.report.completed = True
@@ -572,7 +574,7 @@ class LegacyImporter:
             consultation = Consultation(
                 clinician_id=clinician,
                 patient_data=patient_data,
-                patient_name=rules.patient_name(patient_data),
+                patient_name=patient_search_name(patient_data),
                 status=status,
                 started_at=started_at,
                 ended_at=ended_at,

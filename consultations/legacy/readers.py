@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -173,33 +174,48 @@ class LiveReader:
 
     def _exists(self, collection: str) -> bool:
         if self._names is None:
-            self._names = set(self.database.list_collection_names())
+            with _server_errors():
+                self._names = set(self.database.list_collection_names())
         return collection in self._names
 
     def count(self, collection: str) -> int:
         if not self._exists(collection):
             return 0
-        return self.database[collection].count_documents({})
+        with _server_errors():
+            return self.database[collection].count_documents({})
 
     def iter(self, collection: str) -> Iterator[Document]:
         if not self._exists(collection):
-            return iter(())
-        return iter(self.database[collection].find({}, sort=[("_id", 1)], batch_size=self.batch_size))
+            return
+        with _server_errors():
+            yield from self.database[collection].find({}, sort=[("_id", 1)], batch_size=self.batch_size)
 
     def get_many(self, collection: str, ids: Iterable[ObjectId]) -> dict[ObjectId, Document]:
         wanted = list(dict.fromkeys(ids))
         if not wanted or not self._exists(collection):
             return {}
         found: dict[ObjectId, Document] = {}
-        for start in range(0, len(wanted), self.batch_size):
-            chunk = wanted[start : start + self.batch_size]
-            for doc in self.database[collection].find({"_id": {"$in": chunk}}):
-                found[doc["_id"]] = doc
+        with _server_errors():
+            for start in range(0, len(wanted), self.batch_size):
+                chunk = wanted[start : start + self.batch_size]
+                for doc in self.database[collection].find({"_id": {"$in": chunk}}):
+                    found[doc["_id"]] = doc
         return found
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+@contextmanager
+def _server_errors() -> Iterator[None]:
+    """A server lost part-way is the source failing (``ReaderError``), named without credentials."""
+    from pymongo.errors import PyMongoError
+
+    try:
+        yield
+    except PyMongoError as exc:
+        raise ReaderError(f"the MongoDB server failed: {exc.__class__.__name__}") from exc
 
 
 def open_live_reader(uri: str, *, database: str | None = None, timeout_ms: int = 5000) -> LiveReader:

@@ -14,10 +14,8 @@ from typing import Any
 from bson import ObjectId
 
 from consultations.models import Speaker
+from consultations.services import SEGMENT_MAX_CHARS
 
-# Same limits as consultations.services (one segment, the search name).
-SEGMENT_MAX_CHARS = 10_000
-PATIENT_NAME_MAX_CHARS = 200
 SOAP_KEYS = ("subjective", "objective", "assessment", "plan")
 # A user with no usable legacy hash gets this: Django treats "!"-prefixed values as unusable.
 UNUSABLE_PASSWORD = "!legacy-import-no-password"
@@ -65,12 +63,6 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, ObjectId | Decimal):
         return str(value)
     return str(value)
-
-
-def patient_name(patient_data: dict[str, Any]) -> str:
-    """As consultations.services.consultation_start derives it: trimmed, lower-cased, capped."""
-    name = patient_data.get("name")
-    return str(name).strip().lower()[:PATIENT_NAME_MAX_CHARS] if name is not None else ""
 
 
 def split_transcript(text: str) -> list[tuple[str, str]]:

@@ -75,13 +75,23 @@ def test_it_searches_by_patient_name_case_insensitively(client_for, clinician):
 
 
 @pytest.mark.parametrize(
-    "query", ["status=paused", "started_after=yesterday", "started_before=2025-13-01", "page=0", "page=abc"]
+    ("query", "field"),
+    [("status=paused", "status"), ("started_after=yesterday", "started_after"), ("started_before=2025-13-01", "started_before")],
 )
-def test_it_rejects_bad_filters(client_for, clinician, query):
+def test_it_rejects_bad_filters(client_for, clinician, query, field):
     consultation_for(clinician)
     response = client_for(clinician).get(f"/api/v1/consultations/?{query}")
-    assert response.status_code in (400, 404)
-    assert response.json()["code"] in ("invalid", "not_found")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=2"])
+def test_it_answers_404_for_a_page_that_does_not_exist(client_for, clinician, query):
+    consultation_for(clinician)
+    response = client_for(clinician).get(f"/api/v1/consultations/?{query}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_it_lists_a_page_of_50_in_a_fixed_number_of_queries(

@@ -101,3 +101,24 @@ def test_it_prints_plain_progress_lines_without_a_terminal(tmp_path):
     assert "\r" not in first.stderr
     assert second.returncode == 0, second.stderr
     assert "Nothing changed" in second.stdout
+
+
+def test_it_reports_a_source_that_fails_part_way_and_completes_it_later(tmp_path):
+    broken = tmp_path / "broken" / "scribe"
+    broken.mkdir(parents=True)
+    for path in SAMPLE_DUMP.joinpath("scribe").iterdir():
+        broken.joinpath(path.name).write_bytes(path.read_bytes())
+    consultations = broken / "consultations.bson"
+    consultations.write_bytes(consultations.read_bytes()[:-40])  # the last document is cut short
+
+    report, out, status = run_import("--dump", str(broken), "--allow-skips", tmp_path=tmp_path)
+
+    assert status == 1
+    assert "The source failed part-way: consultations.bson: truncated document" in out
+    assert (report["completed"], report["interrupted"]) == (False, True)
+    assert report["collections"]["users"]["created"] == 5
+
+    resumed, _, status = run_import("--dump", str(SAMPLE_DUMP), "--allow-skips", tmp_path=tmp_path)
+    assert status == 0
+    assert resumed["collections"]["users"]["already_present"] == 5
+    assert resumed["collections"]["consultations"]["created"] == 40

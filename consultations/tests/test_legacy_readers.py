@@ -88,3 +88,24 @@ def test_it_needs_a_database_name_for_a_live_source():
     with pytest.raises(CommandError, match="names no database") as error:
         call_command("import_legacy", "--uri", "mongodb://127.0.0.1:9", stdout=StringIO(), stderr=StringIO())
     assert error.value.returncode == 1
+
+
+def test_it_turns_a_server_lost_part_way_into_a_reader_error():
+    from pymongo.errors import AutoReconnect
+
+    from consultations.tests.legacy_support.fake_mongo import FakeCollection
+
+    class DroppingCollection(FakeCollection):
+        def find(self, *args, **kwargs):
+            docs = super().find(*args, **kwargs)
+            yield next(docs)
+            raise AutoReconnect("connection reset by peer")
+
+    database = FakeDatabase("scribe", sample_docs())
+    database._collections["notes"] = DroppingCollection(sample_docs()["notes"])
+    reader = LiveReader(database)
+
+    with pytest.raises(ReaderError, match="the MongoDB server failed: AutoReconnect"):
+        list(reader.iter("notes"))
+    with pytest.raises(ReaderError):
+        reader.get_many("notes", [d["_id"] for d in sample_docs()["notes"]])

@@ -16,7 +16,7 @@ def test_it_creates_a_note_on_the_consultation_and_its_transcript(client_for, cl
     assert set(body) == {"id", "consultation", "transcript", "body", "created_at", "updated_at"}
     assert body["consultation"] == str(consultation.pk)
     assert body["transcript"] == str(consultation.transcript.pk)
-    assert Note.objects.get(pk=int(body["id"])).clinician == clinician
+    assert Note.objects.get(pk=body["id"]).clinician == clinician
 
 
 def test_it_accepts_a_note_on_an_ended_consultation(client_for, clinician):
@@ -65,3 +65,17 @@ def test_it_shows_the_notes_on_the_consultation(client_for, clinician):
     note = note_for(consultation)
     body = client_for(clinician).get(f"/api/v1/consultations/{consultation.pk}").json()
     assert body["notes"] == [str(note.pk)]
+
+
+def test_it_lists_a_page_of_50_notes_in_a_fixed_number_of_queries(
+    client_for, clinician, django_assert_max_num_queries
+):
+    for _ in range(25):
+        consultation = consultation_for(clinician)
+        note_for(consultation)
+        note_for(consultation)
+    client = client_for(clinician)
+    # Authentication + count + page.
+    with django_assert_max_num_queries(5):
+        response = client.get("/api/v1/notes/?page_size=50")
+    assert len(response.json()["results"]) == 50

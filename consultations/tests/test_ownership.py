@@ -143,11 +143,13 @@ def test_it_refuses_a_note_on_another_clinicians_consultation_without_revealing_
 
 def test_it_refuses_moving_a_note_to_another_consultation(client_for, clinician, other_clinician):
     note = note_for(consultation_for(clinician))
+    home = note.consultation_id
     theirs = consultation_for(other_clinician)
     mine_too = consultation_for(clinician)
     client = client_for(clinician)
     for target in (theirs, mine_too):
         response = client.put(f"/api/v1/notes/{note.pk}", {"consultation": str(target.pk), "body": "moved"})
         assert response.status_code == 400
+        assert response.json()["errors"] == {"consultation": ["A note cannot move to another consultation."]}
     note.refresh_from_db()
-    assert (note.consultation_id, note.body) == (note.consultation_id, "Follow up in two weeks.")
+    assert (note.consultation_id, note.body) == (home, "Follow up in two weeks.")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.tests.factories import UserFactory
 from consultations.models import Prompt
 from consultations.tests.factories import prompt_for
 
@@ -65,3 +66,19 @@ def test_it_soft_deletes_a_prompt(client_for, clinician, other_clinician):
     assert client_for(other_clinician).get("/api/v1/prompts/").json()["count"] == 0
     assert client.delete(f"/api/v1/prompts/{prompt.pk}").status_code == 404
     assert client.patch(f"/api/v1/prompts/{prompt.pk}", {"prompt_text": "x"}).status_code == 404
+
+
+def test_it_lists_a_page_of_50_prompts_in_a_fixed_number_of_queries(
+    client_for, clinician, django_assert_max_num_queries
+):
+    owners = [UserFactory(role="clinician") for _ in range(25)]
+    for owner in owners:
+        prompt_for(owner, is_shareable=True)
+        prompt_for(clinician)
+    client = client_for(clinician)
+    # Authentication + count + page (owners joined).
+    with django_assert_max_num_queries(5):
+        response = client.get("/api/v1/prompts/?page_size=50")
+    rows = response.json()["results"]
+    assert len(rows) == 50
+    assert {row["owner"]["username"] for row in rows} == {o.username for o in owners} | {clinician.username}

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
-from consultations.models import Segment
+from consultations.models import Consultation, Segment
 from consultations.services import SEGMENT_MAX_CHARS, SEGMENT_MAX_SEQ
 from consultations.tests.factories import consultation_for
 
@@ -60,6 +62,26 @@ def test_it_refuses_segments_after_the_consultation_ended(client_for, clinician,
     # A late retry of a segment stored before the end is still idempotent.
     assert client.post(url(transcript), {"seq": 1, "text": "before"}).status_code == 200
     assert list(Segment.objects.filter(transcript=transcript).values_list("seq", flat=True)) == [1]
+
+
+def test_it_takes_back_a_segment_that_raced_the_end(client_for, clinician, transcript):
+    # Another request ends the consultation after this append checked it was open and
+    # before its insert (here: just before the INSERT reaches the database).
+    ended = []
+
+    def end_just_before_the_insert(execute, sql, params, many, context):
+        if not ended and sql.lstrip().upper().startswith("INSERT") and "consultations_segment" in sql:
+            ended.append(sql)
+            Consultation.objects.filter(pk=transcript.consultation_id).update(status="ended", ended_at=timezone.now())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(end_just_before_the_insert):
+        response = client_for(clinician).post(url(transcript), {"seq": 0, "text": "too late"})
+
+    assert ended
+    assert response.status_code == 409
+    assert response.json()["code"] == "transcript_closed"
+    assert not Segment.objects.filter(transcript=transcript).exists()
 
 
 def test_it_stores_speaker_and_timings(client_for, clinician, transcript):

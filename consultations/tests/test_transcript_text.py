@@ -94,3 +94,18 @@ def test_it_rejects_a_bad_put_and_changes_nothing(client_for, clinician, transcr
 def test_it_does_not_accept_patch(client_for, clinician, transcript):
     response = client_for(clinician).patch(f"/api/v1/transcripts/{transcript.pk}", {"transcript_text": "x"})
     assert response.status_code == 405
+
+
+def test_it_documents_how_put_and_segments_meet_in_the_openapi_schema(api_client):
+    schema = api_client.get("/openapi.json").json()
+    put = schema["paths"]["/api/v1/transcripts/{id}/"]["put"]
+    append = schema["paths"]["/api/v1/transcripts/{id}/segments/"]["post"]
+
+    for operation in (put, append):
+        assert "409" in operation["responses"]
+        rules = operation["description"]
+        assert "`text_source`" in rules
+        assert "takes no new segments: `POST {id}/segments`" in rules
+        assert "Once the consultation has ended, both `PUT` and new segments answer `409`." in rules
+    assert {"200", "201"} <= set(append["responses"])
+    assert schema["components"]["schemas"]["TextSourceEnum"]["enum"] == ["segments", "edited"]

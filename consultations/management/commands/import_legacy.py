@@ -25,7 +25,7 @@ class Command(BaseCommand):
         "legacy _id and left alone, and a run that stopped half-way is completed. "
         f"Exit status: 0 done; {EXIT_SKIPPED} done but documents were skipped (see the report; "
         f"--allow-skips makes it 0); {EXIT_INTERRUPTED} stopped by --stop-after-writes; 1 the "
-        "source could not be read."
+        "source could not be read (at the start or part-way)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -72,6 +72,12 @@ class Command(BaseCommand):
                 self._finish(report, options)
                 raise CommandError(
                     f"Import {exc}; run the same command again to complete it.", returncode=EXIT_INTERRUPTED
+                ) from None
+            except ReaderError as exc:
+                report = importer.report
+                self._finish(report, options)
+                raise CommandError(
+                    f"The source failed part-way: {exc}. What was written stays; run again once it reads."
                 ) from None
         finally:
             reader.close()
