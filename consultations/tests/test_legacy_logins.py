@@ -73,3 +73,21 @@ def test_it_refuses_an_expired_node_token(api_client, tmp_path):
     response = api_client.get("/api/v1/users/profile", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert response.status_code == 401
+
+
+def test_it_imports_a_hash_above_the_cost_cap_as_a_password_to_reset(api_client, tmp_path):
+    # Cost 16 and up would make every login attempt hold a worker for seconds to hours.
+    over_cap = "$2b$16$zndD0LpGwDpmYc5IphQ3fuvxf.TNDnpWkZHJWaZS0dBpFK4SD7PVW"
+
+    def raise_the_cost(docs):
+        next(u for u in docs["users"] if str(u["_id"]) == ISLA["id"])["password"] = over_cap
+
+    report, _, _ = run_import("--dump", str(modified_dump(tmp_path, raise_the_cost)), "--allow-skips", tmp_path=tmp_path)
+
+    issues = [i for i in report["issues"] if i["collection"] == "users" and i["id"] == ISLA["id"]]
+    assert [(i["action"], i["rule"]) for i in issues] == [("repaired", "missing_field")]
+    assert "cost above 15" in issues[0]["reason"]
+    isla = User.objects.get(legacy_id=ISLA["id"])
+    assert not isla.has_usable_password()
+    response = api_client.post("/api/v1/users/login", {"email": ISLA["email"], "password": ISLA["password"]})
+    assert response.status_code == 401
