@@ -65,8 +65,23 @@ def test_it_sends_hsts_and_secure_cookies_in_production():
 def test_it_sends_the_hsts_header_over_https_behind_the_proxy(client, settings):
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TRUSTED_PROXY_COUNT >= 1
     response = client.get("/health", HTTP_X_FORWARDED_PROTO="https")
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_it_ignores_a_clients_claim_of_https_when_no_proxy_is_trusted(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    assert settings.SECURE_PROXY_SSL_HEADER is None  # TRUSTED_PROXY_COUNT=0, the default
+    response = client.get("/health", HTTP_X_FORWARDED_PROTO="https")
+    assert "Strict-Transport-Security" not in response
+
+
+def test_it_trusts_x_forwarded_proto_only_behind_trusted_proxies():
+    behind = settings_under(["SECURE_PROXY_SSL_HEADER"], DEBUG="true", TRUSTED_PROXY_COUNT="1")
+    direct = settings_under(["SECURE_PROXY_SSL_HEADER"], DEBUG="true")
+    assert behind["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert direct["SECURE_PROXY_SSL_HEADER"] is None
 
 
 def test_it_passes_the_deployment_checks_with_production_settings():
