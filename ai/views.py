@@ -19,6 +19,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsClinician, IsPatientOrClinician
+from ai import client
 from ai import serializers as s
 from ai.images import image_check, image_from_reference
 from ai.services import audio_transcribe, clinical_codes_search, image_analyse, search_answer
@@ -93,8 +94,18 @@ def _validate_stream_param(request) -> None:
     StreamQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
 
 
-class AIViewSet(viewsets.ViewSet):
+class _AIViewSet(viewsets.ViewSet):
+    """Answers are JSON whatever was accepted; all provider calls of one request share
+    one time budget (``AI_REQUEST_BUDGET_SECONDS``)."""
+
     content_negotiation_class = JSONWhateverAccepted
+
+    def dispatch(self, request, *args, **kwargs):
+        with client.request_budget():
+            return super().dispatch(request, *args, **kwargs)
+
+
+class AIViewSet(_AIViewSet):
 
     def get_permissions(self):
         if self.action == "search":
@@ -190,10 +201,9 @@ class AIViewSet(viewsets.ViewSet):
         return Response(clinical_codes_search(term=query["term"]))
 
 
-class TranscriptSummarizeViewSet(viewsets.ViewSet):
+class TranscriptSummarizeViewSet(_AIViewSet):
     """``POST transcripts/{id}/summarize``: summarise and keep the summary on the transcript."""
 
-    content_negotiation_class = JSONWhateverAccepted
     permission_classes = [IsClinician]
 
     @extend_schema(
