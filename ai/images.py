@@ -13,7 +13,7 @@ matters, on the address actually connected:
   are refused before any lookup);
 - the name is resolved once and *every* address must be public (not private,
   loopback, link-local such as 169.254.169.254, multicast, reserved, shared or
-  unspecified; IPv4-mapped IPv6 is unwrapped first); the connection is then
+  unspecified; IPv4-mapped and 6to4 IPv6 are unwrapped first); the connection is then
   made to the validated address, with the TLS SNI, certificate check and Host
   header of the name, so a second, different DNS answer cannot be slipped in;
 - redirects are followed by hand, at most ``AI_IMAGE_FETCH_MAX_REDIRECTS``,
@@ -112,8 +112,10 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 def address_check(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """The address if a fetch may connect to it; raises ``ImageRefused`` otherwise."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4-mapped and 6to4 (2002::/16) addresses carry an IPv4 address that a dual-stack
+        # host or a 6to4 relay reaches: judge that one (Python calls 2002:7f00:1:: global).
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
     if any(ip in network for network in _allowed_networks()):
         return ip
     if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local:
