@@ -185,6 +185,17 @@ def test_it_refuses_fetched_content_that_is_not_an_acceptable_image(
     assert openai_stub.requests == []
 
 
+def test_it_gives_up_on_a_server_that_drips_the_image(openai_stub, settings, clinician, client_for, image_servers):
+    # Every byte comes well within the timeout, the whole image (about 3.5 s) does not.
+    first, _ = image_servers
+    settings.AI_IMAGE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.AI_IMAGE_FETCH_TIMEOUT_SECONDS = 1.0
+    response = client_for(clinician).post(URL, {"prompt": "Look.", "images": [first.url("/slow.png")]}, format="json")
+    assert response.status_code == 400
+    assert "in time" in response.json()["detail"]
+    assert openai_stub.requests == []
+
+
 def test_it_refuses_a_server_whose_certificate_is_not_trusted(
     openai_stub, settings, clinician, client_for, image_servers
 ):
