@@ -176,9 +176,15 @@ def test_it_refuses_fetched_content_that_is_not_an_acceptable_image(
     first, _ = image_servers
     settings.AI_IMAGE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     client = client_for(clinician)
-    for path in ("/not-an-image.png", "/page", "/big.png", "/missing.png"):
+    for path, reason in (
+        ("/not-an-image.png", "Only PNG"),
+        ("/page", "did not answer with an image"),
+        ("/big.png", "larger than"),
+        ("/missing.png", "answered 404"),
+    ):
         response = client.post(URL, {"prompt": "Look.", "images": [first.url(path)]}, format="json")
         assert response.status_code == 400, path
+        assert reason in response.json()["detail"], path
     settings.AI_IMAGE_FETCH_MAX_REDIRECTS = 1
     loop = first.url("/redirect?to=" + first.url("/redirect?to=" + first.url("/image.png")))
     assert client.post(URL, {"prompt": "Look.", "images": [loop]}, format="json").status_code == 400
