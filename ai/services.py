@@ -1,7 +1,8 @@
 """AI operations other than summaries: medical search, image analysis,
-transcription and SNOMED CT search. Each claims a daily-quota slot (given back
-when the call fails), redacts identifiers before text leaves and restores
-them in the answer. Summaries live in ``ai.summaries``.
+transcription and SNOMED CT search. Each model call claims a daily-quota slot
+(given back when the call fails); search and image prompts are redacted before
+they leave and restored in the answer. SNOMED CT search is no model call: no
+quota. Summaries live in ``ai.summaries``.
 """
 
 from __future__ import annotations
