@@ -137,3 +137,10 @@ def test_it_answers_503_when_the_terminology_server_cannot_be_reached(nhs_stub, 
     assert response.status_code == 503
     assert response.json()["code"] == "terminology_unreachable"
     assert int(response["Retry-After"]) > 0
+
+
+def test_it_answers_502_for_a_token_answer_that_is_not_an_object(nhs_stub, clinician, client_for):
+    nhs_stub.garbage_token = True
+    response = client_for(clinician).get(URL, {"term": "asthma"})
+    assert response.status_code == 502
+    assert response.json()["code"] == "terminology_error"
