@@ -211,3 +211,16 @@ def test_it_refuses_a_server_whose_certificate_is_not_trusted(
     response = client_for(clinician).post(URL, {"prompt": "Look.", "images": [first.url("/image.png")]}, format="json")
     assert response.status_code == 400
     assert openai_stub.requests == []
+
+
+def test_it_takes_a_json_body_of_the_most_images_as_data_urls():
+    # The body limit must not refuse what the image limits allow: AI_IMAGE_MAX_COUNT
+    # images of AI_IMAGE_MAX_BYTES each, base64 encoded in data URLs.
+    import math
+
+    from django.conf import settings as live
+
+    largest = len('{"prompt": "", "images": []}') + live.AI_IMAGE_MAX_COUNT * (
+        len('"data:image/jpeg;base64,", ') + 4 * math.ceil(live.AI_IMAGE_MAX_BYTES / 3)
+    )
+    assert live.UPLOAD_BODY_LIMITS["/api/v1/ai/images"] >= largest
