@@ -35,7 +35,7 @@ from ai.redaction import Redactor
 from consultations.models import Prompt, Segment, Transcript
 from consultations.selectors import transcript_text
 from consultations.services import transcript_summary_add
-from scribe.core.exceptions import ApplicationError, InvalidInput, error_body
+from scribe.core.exceptions import ApplicationError, InvalidInput, UpstreamError, error_body
 from scribe.core.logging import bind_request_id, current_request_id, reset_request_id
 
 logger = logging.getLogger("scribe.ai")
@@ -234,7 +234,12 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
     """Check, store (for a stored transcript) and shape the answer."""
     restored = job.redactor.restore_data(data)
     valid_seqs = {seq for seq, _, _ in job.lines}
-    sections, unsupported = evidence_check(restored, valid_seqs)
+    try:
+        sections, unsupported = evidence_check(restored, valid_seqs)
+    except ValueError as error:
+        raise UpstreamError(
+            "The AI service returned an answer Scribe could not use.", code="ai_bad_output"
+        ) from error
     flags = facts_flag(sections, job.plain_text)
     summary = sections_render(sections)
     text = text_render(sections)

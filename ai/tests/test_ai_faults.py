@@ -67,6 +67,25 @@ def test_it_answers_502_for_json_that_is_not_an_object(openai_stub, clinician, c
     assert response.status_code == 502
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"subjective": 5, "objective": [], "assessment": [], "plan": []},
+        {"subjective": [{"text": "Cough.", "evidence": 1}], "objective": [], "assessment": [], "plan": []},
+        {"subjective": ["Cough."], "objective": [], "assessment": [], "plan": []},
+        {"subjective": [{"text": {"a": 1}, "evidence": [1]}], "objective": [], "assessment": [], "plan": []},
+    ],
+)
+def test_it_answers_502_for_json_not_shaped_as_asked(openai_stub, clinician, client_for, make_transcript, answer):
+    # An OpenAI-compatible server may ignore the JSON schema: unusable output, not a 500.
+    transcript = make_transcript(clinician, ["Cough."])
+    openai_stub.chat_replies.append(json.dumps(answer))
+    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize", {}, format="json")
+    assert response.status_code == 502
+    assert response.json()["code"] == "ai_bad_output"
+    assert not Summary.objects.filter(transcript=transcript).exists()
+
+
 def test_it_answers_503_when_the_provider_cannot_be_reached(settings, clinician, client_for, db):
     import socket
 
