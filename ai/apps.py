@@ -1,15 +1,9 @@
-import logging
-
 from django.apps import AppConfig
 
 
 class AiConfig(AppConfig):
+    # The SDK's and HTTP clients' loggers (URLs with query strings, prompts at DEBUG) are
+    # held at WARNING by settings.LOGGING, whatever LOG_LEVEL says.
     name = "ai"
     label = "ai"
     default_auto_field = "scribe.core.fields.PortableAutoField"
-
-    def ready(self) -> None:
-        # The SDK and HTTP libraries log request bodies and URLs at DEBUG; those can
-        # carry transcript text. Scribe's own ai_call lines are the AI log.
-        for name in ("openai", "httpx", "httpx2", "httpcore"):
-            logging.getLogger(name).setLevel(logging.WARNING)

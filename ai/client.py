@@ -27,6 +27,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,6 @@ import openai
 from django.conf import settings
 
 from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
-from scribe.core.logging import current_request_id
 
 logger = logging.getLogger("scribe.ai")
 
@@ -72,23 +72,33 @@ def _client_for(api_key: str, base_url: str, max_retries: int) -> openai.OpenAI:
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries)
 
 
-# (request id, monotonic deadline) of the request whose AI calls are being made. Keyed by
-# the request id because worker threads are reused: a new request starts a new budget.
-_budget: ContextVar[tuple[str | None, float] | None] = ContextVar("scribe_ai_budget", default=None)
+# The monotonic deadline of the request whose AI calls are being made, set by
+# ``request_budget()`` around each AI view. Not keyed by the request id: that is the
+# client's to choose (a retry may resend it), and a worker thread keeps its context
+# from one request to the next.
+_deadline: ContextVar[float | None] = ContextVar("scribe_ai_deadline", default=None)
 
 # Below this many seconds left an attempt could not finish: answer 504 at once.
 _MIN_ATTEMPT_SECONDS = 0.05
 
 
+@contextmanager
+def request_budget() -> Iterator[None]:
+    """Every provider call inside the block shares one ``AI_REQUEST_BUDGET_SECONDS``."""
+    token = _deadline.set(time.monotonic() + float(settings.AI_REQUEST_BUDGET_SECONDS))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
 def _attempt_timeout() -> float:
-    """Seconds one provider attempt may take, within what is left of the request's budget."""
-    request_id = current_request_id()
-    now = time.monotonic()
-    state = _budget.get()
-    if state is None or state[0] != request_id or request_id is None:
-        state = (request_id, now + float(settings.AI_REQUEST_BUDGET_SECONDS))
-        _budget.set(state)
-    remaining = state[1] - now
+    """Seconds one provider attempt may take, within what is left of the request's budget
+    (outside ``request_budget()``, e.g. in a shell, each call has a budget of its own)."""
+    deadline = _deadline.get()
+    if deadline is None:
+        deadline = time.monotonic() + float(settings.AI_REQUEST_BUDGET_SECONDS)
+    remaining = deadline - time.monotonic()
     attempts = int(settings.AI_MAX_RETRIES) + 1
     per_attempt = min(float(settings.AI_TIMEOUT_SECONDS), remaining / attempts)
     if per_attempt < _MIN_ATTEMPT_SECONDS:

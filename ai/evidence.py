@@ -71,18 +71,27 @@ def _normal_number(text: str) -> str:
 def evidence_check(
     structured: dict[str, Any], valid_seqs: set[int]
 ) -> tuple[dict[str, list[dict[str, Any]]], int]:
-    """Statements per section with only real citations; returns (sections, unsupported count)."""
+    """Statements per section with only real citations; returns (sections, unsupported count).
+
+    Raises ``ValueError`` for an answer not shaped as asked (a section that is no list,
+    a statement that is no ``{text, evidence: [...]}``): providers that ignore the JSON
+    schema exist, and such an answer is unusable, not a server error."""
     sections: dict[str, list[dict[str, Any]]] = {}
     unsupported = 0
     for section in SECTIONS:
         statements = []
-        for item in structured.get(section) or []:
-            if not isinstance(item, dict):
-                continue
-            text = str(item.get("text", "")).strip()
+        items = structured.get(section) or []
+        if not isinstance(items, list):
+            raise ValueError(f"{section} is not a list")
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("text", ""), str):
+                raise ValueError("a statement is not an object with text")
+            cited = item.get("evidence") or []
+            if not isinstance(cited, list):
+                raise ValueError("evidence is not a list")
+            text = item.get("text", "").strip()
             if not text:
                 continue
-            cited = item.get("evidence") or []
             seqs = sorted({int(n) for n in cited if isinstance(n, int) and not isinstance(n, bool)} & valid_seqs)
             supported = bool(seqs)
             unsupported += not supported

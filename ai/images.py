@@ -13,12 +13,14 @@ matters, on the address actually connected:
   are refused before any lookup);
 - the name is resolved once and *every* address must be public (not private,
   loopback, link-local such as 169.254.169.254, multicast, reserved, shared or
-  unspecified; IPv4-mapped IPv6 is unwrapped first); the connection is then
+  unspecified; IPv4-mapped and 6to4 IPv6 are unwrapped first); the connection is then
   made to the validated address, with the TLS SNI, certificate check and Host
   header of the name, so a second, different DNS answer cannot be slipped in;
 - redirects are followed by hand, at most ``AI_IMAGE_FETCH_MAX_REDIRECTS``,
   each hop checked again from the start;
-- the body is read in chunks and abandoned past the size limit.
+- the body is read in chunks and abandoned past the size limit;
+- one image may take ``AI_IMAGE_FETCH_TIMEOUT_SECONDS`` in all (connection,
+  redirects and body), so a server dripping bytes cannot hold a worker.
 
 ``AI_IMAGE_FETCH_ALLOWED_NETWORKS`` (empty by default) lists networks exempt
 from the public-address rule, for a hospital's own image server or tests.
@@ -33,6 +35,7 @@ import ipaddress
 import re
 import socket
 import ssl
+import time
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -112,8 +115,10 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 def address_check(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """The address if a fetch may connect to it; raises ``ImageRefused`` otherwise."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4-mapped and 6to4 (2002::/16) addresses carry an IPv4 address that a dual-stack
+        # host or a 6to4 relay reaches: judge that one (Python calls 2002:7f00:1:: global).
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
     if any(ip in network for network in _allowed_networks()):
         return ip
     if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local:
@@ -173,8 +178,29 @@ def _ssl_context() -> ssl.SSLContext:
     return context
 
 
-def _fetch_once(url: str) -> tuple[int, str | None, str, bytes]:
-    """One GET: (status, location, content type, body). Raises ``ImageRefused``."""
+def _left(deadline: float) -> float:
+    """Seconds left before ``deadline`` (a socket timeout); refuses once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _refuse("the image server did not answer in time")
+    return left
+
+
+def _read_body(response: http.client.HTTPResponse, sock: socket.socket, deadline: float) -> bytes:
+    limit = settings.AI_IMAGE_MAX_BYTES
+    body = bytearray()
+    while True:
+        sock.settimeout(_left(deadline))
+        chunk = response.read1(64 * 1024)
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
+            raise _refuse(f"the image is larger than {limit} bytes")
+
+
+def _fetch_once(url: str, deadline: float) -> tuple[int, str | None, str, bytes]:
+    """One GET before ``deadline``: (status, location, content type, body). Raises ``ImageRefused``."""
     parts = urlsplit(url)
     if parts.scheme.lower() != "https":
         raise _refuse("only https URLs are fetched")
@@ -194,8 +220,9 @@ def _fetch_once(url: str) -> tuple[int, str | None, str, bytes]:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    timeout = float(settings.AI_IMAGE_FETCH_TIMEOUT_SECONDS)
-    connection = _PinnedHTTPSConnection(host, addresses[0], port, timeout=timeout, context=_ssl_context())
+    connection = _PinnedHTTPSConnection(
+        host, addresses[0], port, timeout=_left(deadline), context=_ssl_context()
+    )
     try:
         connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
         host_header = f"[{host}]" if ":" in host else host
@@ -203,6 +230,9 @@ def _fetch_once(url: str) -> tuple[int, str | None, str, bytes]:
         connection.putheader("Accept", "image/png, image/jpeg, image/gif, image/webp")
         connection.putheader("User-Agent", "Scribe-image-fetch/1")
         connection.endheaders()
+        # Kept: the connection lets go of its socket once a closing response arrives.
+        sock = connection.sock
+        sock.settimeout(_left(deadline))
         response = connection.getresponse()
         if response.status in (301, 302, 303, 307, 308):
             return response.status, response.getheader("Location"), "", b""
@@ -211,13 +241,13 @@ def _fetch_once(url: str) -> tuple[int, str | None, str, bytes]:
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > settings.AI_IMAGE_MAX_BYTES:
             raise _refuse(f"the image is larger than {settings.AI_IMAGE_MAX_BYTES} bytes")
-        body = response.read(settings.AI_IMAGE_MAX_BYTES + 1)
-        if len(body) > settings.AI_IMAGE_MAX_BYTES:
-            raise _refuse(f"the image is larger than {settings.AI_IMAGE_MAX_BYTES} bytes")
+        body = _read_body(response, sock, deadline)
         content_type = (response.getheader("Content-Type") or "").split(";", 1)[0].strip()
         return response.status, None, content_type, body
     except ImageRefused:
         raise
+    except TimeoutError as error:
+        raise _refuse("the image server did not answer in time") from error
     except (OSError, http.client.HTTPException, ssl.SSLError) as error:
         raise _refuse("the image could not be fetched") from error
     finally:
@@ -227,8 +257,9 @@ def _fetch_once(url: str) -> tuple[int, str | None, str, bytes]:
 def image_from_url(url: str) -> tuple[str, bytes]:
     """Fetch an https image, re-checking every redirect hop. Raises ``ImageRefused`` (400)."""
     current = url
+    deadline = time.monotonic() + float(settings.AI_IMAGE_FETCH_TIMEOUT_SECONDS)
     for _ in range(settings.AI_IMAGE_FETCH_MAX_REDIRECTS + 1):
-        _status, location, content_type, body = _fetch_once(current)
+        _status, location, content_type, body = _fetch_once(current, deadline)
         if location is None:
             if not content_type.lower().startswith("image/"):
                 raise _refuse("the URL did not answer with an image")

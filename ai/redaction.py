@@ -49,7 +49,9 @@ def _names_from(patient_data: dict[str, Any] | None) -> list[str]:
         if isinstance(value, str) and value.strip():
             full = " ".join(value.split())
             names.append(full)
-            names.extend(part for part in full.split(" ") if len(part.strip(".,")) >= _MIN_NAME_PART)
+            # Each word, and each half of a double-barrelled one ("Mrs Smith" for "O'Brien-Smith").
+            parts = full.split(" ") + [half for word in full.split(" ") if "-" in word for half in word.split("-")]
+            names.extend(part for part in parts if len(part.strip(".,")) >= _MIN_NAME_PART)
     # Longest first so "Mary Jones" is replaced as one before "Mary" alone.
     return sorted({n.strip(".,") for n in names if n.strip(".,")}, key=len, reverse=True)
 

@@ -111,7 +111,12 @@ class AISummarySerializer(serializers.Serializer):
     summary = SoapSectionsSerializer()
     text = serializers.CharField()
     model = serializers.CharField()
-    prompt_used = PromptUsedSerializer(allow_null=True, help_text="null: the built-in UK/NHS prompt")
+    prompt_used = PromptUsedSerializer(allow_null=True, help_text="The saved prompt used; null for the others.")
+    prompt_source = serializers.ChoiceField(
+        choices=["prompt", "prompt_text", "builtin"],
+        help_text="prompt: a saved prompt (prompt_id); prompt_text: the request's own instructions, "
+        "kept on the stored version as content.prompt_text; builtin: the UK/NHS prompt.",
+    )
     statements = StatementsSerializer()
     unsupported_count = serializers.IntegerField()
     flags = FlagSerializer(many=True, help_text="numbers, doses, drugs not found in the transcript")

@@ -1,7 +1,8 @@
 """AI operations other than summaries: medical search, image analysis,
-transcription and SNOMED CT search. Each claims a daily-quota slot (given back
-when the call fails), redacts identifiers before text leaves and restores
-them in the answer. Summaries live in ``ai.summaries``.
+transcription and SNOMED CT search. Each model call claims a daily-quota slot
+(given back when the call fails); search and image prompts are redacted before
+they leave and restored in the answer. SNOMED CT search is no model call: no
+quota. Summaries live in ``ai.summaries``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from ai.prompts import IMAGE_INSTRUCTIONS, SEARCH_INSTRUCTIONS
 from ai.quota import quota_use
 from ai.redaction import Redactor
 from consultations.models import ConsultationStatus, Segment, Transcript
-from consultations.services import segment_append
-from scribe.core.exceptions import Conflict
+from consultations.services import SEGMENT_MAX_SEQ, segment_append
+from scribe.core.exceptions import Conflict, InvalidInput
 
 logger = logging.getLogger("scribe.ai")
 
@@ -54,6 +55,26 @@ def _next_seq(transcript: Transcript) -> int:
     return 0 if last is None else last + 1
 
 
+def _clash_check(transcript: Transcript, segments: list[dict[str, Any]]) -> None:
+    """Refuse before writing when the segments cannot all be stored (a ``seq`` past the
+    limit: 400; a ``seq`` already holding other text: 409), so a clash found on the third
+    segment does not leave the first two behind. A writer racing in between is still
+    caught by ``segment_append``, segment by segment."""
+    if segments and segments[-1]["seq"] > SEGMENT_MAX_SEQ:
+        message = f"The segments would pass seq {SEGMENT_MAX_SEQ}."
+        raise InvalidInput(message, errors={"start_seq": [message]})
+    stored = dict(
+        Segment.objects.filter(transcript=transcript, seq__in=[s["seq"] for s in segments]).values_list(
+            "seq", "text"
+        )
+    )
+    for segment in segments:
+        if stored.get(segment["seq"], segment["text"]) != segment["text"]:
+            raise Conflict(
+                f"Segment {segment['seq']} already exists with different text.", code="segment_conflict"
+            )
+
+
 def audio_transcribe(
     *, user: Any, audio: bytes, transcript: Transcript | None = None, start_seq: int | None = None
 ) -> dict[str, Any]:
@@ -62,7 +83,8 @@ def audio_transcribe(
     With a transcript, the segments are appended through ``segment_append`` as
     ``seq`` ``start_seq``, ``start_seq + 1``, ... (default: after the last stored
     segment). Sending the same recording again with the same ``start_seq`` is
-    then idempotent, as long as the provider transcribes it the same way.
+    then idempotent, as long as the provider transcribes it the same way; a ``seq``
+    already holding other text is refused (409) before anything is written.
     A transcript that takes no segments is refused (409) before the provider is called.
     """
     filename, content_type, data = audio_check(audio)
@@ -88,9 +110,11 @@ def audio_transcribe(
         segments.append({"text": result["text"].strip(), "start_ms": None, "end_ms": None})
     answer: dict[str, Any] = {"text": result["text"].strip(), "segments": segments, "model": result["model"]}
     if transcript is not None:
-        created = 0
         for offset, segment in enumerate(segments):
             segment["seq"] = start_seq + offset
+        _clash_check(transcript, segments)
+        created = 0
+        for segment in segments:
             end_ms = segment["end_ms"]
             if end_ms is not None and segment["start_ms"] is not None and end_ms < segment["start_ms"]:
                 end_ms = segment["start_ms"]

@@ -35,7 +35,7 @@ from ai.redaction import Redactor
 from consultations.models import Prompt, Segment, Transcript
 from consultations.selectors import transcript_text
 from consultations.services import transcript_summary_add
-from scribe.core.exceptions import ApplicationError, InvalidInput, error_body
+from scribe.core.exceptions import ApplicationError, InvalidInput, UpstreamError, error_body
 from scribe.core.logging import bind_request_id, current_request_id, reset_request_id
 
 logger = logging.getLogger("scribe.ai")
@@ -69,6 +69,7 @@ class SummaryJob:
     plain_text: str
     instructions: str
     prompt: Prompt | None
+    prompt_text: str | None  # the clinician's one-off instructions (POST ai/summary)
     transcript: Transcript | None
     redactor: Redactor
     usage: AiUsage | None = None
@@ -127,6 +128,7 @@ def summary_prepare(
         plain_text=plain,
         instructions=instructions,
         prompt=prompt,
+        prompt_text=prompt_text if prompt is None else None,
         transcript=transcript,
         redactor=Redactor(patient_data=patient_data),
     )
@@ -222,11 +224,22 @@ def _merge(job: SummaryJob, summaries: list[dict[str, Any]]) -> dict[str, Any]:
 # --- result -----------------------------------------------------------------------------
 
 
+def _prompt_source(job: SummaryJob) -> str:
+    if job.prompt is not None:
+        return "prompt"
+    return "prompt_text" if job.prompt_text is not None else "builtin"
+
+
 def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]:
     """Check, store (for a stored transcript) and shape the answer."""
     restored = job.redactor.restore_data(data)
     valid_seqs = {seq for seq, _, _ in job.lines}
-    sections, unsupported = evidence_check(restored, valid_seqs)
+    try:
+        sections, unsupported = evidence_check(restored, valid_seqs)
+    except ValueError as error:
+        raise UpstreamError(
+            "The AI service returned an answer Scribe could not use.", code="ai_bad_output"
+        ) from error
     flags = facts_flag(sections, job.plain_text)
     summary = sections_render(sections)
     text = text_render(sections)
@@ -238,6 +251,7 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
         "prompt_used": (
             {"id": str(job.prompt.pk), "prompt_name": job.prompt.name} if job.prompt is not None else None
         ),
+        "prompt_source": _prompt_source(job),
         "statements": sections,
         "unsupported_count": unsupported,
         "flags": flags,
@@ -255,6 +269,9 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
             "unsupported_count": unsupported,
             "parts": job.parts,
         }
+        if job.prompt_text is not None:
+            # A one-off prompt has no row to point at: the version keeps its words.
+            content["prompt_text"] = job.prompt_text
         stored = transcript_summary_add(
             transcript=job.transcript, content=content, text=text, model=model, prompt=job.prompt
         )

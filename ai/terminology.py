@@ -5,7 +5,8 @@ from FHIR ``ValueSet/$expand`` at ``NHS_TERMINOLOGY_URL`` (value set
 ``NHS_VALUESET_URL``). Authentication is OAuth2 client credentials at
 ``NHS_AUTH_URL``; the token is kept in the shared cache until shortly before
 it expires, and a 401 from the FHIR server drops it and retries once.
-Results are cached per term for ``NHS_CACHE_SECONDS``.
+Results are cached per term for ``NHS_CACHE_SECONDS``. The cache only saves
+calls: with the cache down, every search fetches a token and expands afresh.
 
 Failures are Scribe's errors: not configured -> 503 naming the setting,
 timeout -> 504, 429/503 -> 503 with Retry-After, anything else -> 502.
@@ -58,6 +59,21 @@ def _failure(response: httpx.Response) -> Exception:
     return UpstreamError("The NHS terminology service returned an error.", code="terminology_error")
 
 
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception as error:  # the cache's client errors (redis.ConnectionError, ...)
+        logger.warning("terminology_cache_unavailable", extra={"error": type(error).__name__})
+        return None
+
+
+def _cache_set(key: str, value: Any, timeout: int) -> None:
+    try:
+        cache.set(key, value, timeout=timeout)
+    except Exception as error:
+        logger.warning("terminology_cache_unavailable", extra={"error": type(error).__name__})
+
+
 def _token_key() -> str:
     # Keyed by the credentials' identity so a rotated client id never reuses an old token.
     return f"{TOKEN_CACHE_KEY}:{hashlib.sha256(settings.NHS_CLIENT_ID.encode()).hexdigest()[:16]}"
@@ -65,7 +81,7 @@ def _token_key() -> str:
 
 def _token(client: httpx.Client, *, fresh: bool = False) -> str:
     if not fresh:
-        token = cache.get(_token_key())
+        token = _cache_get(_token_key())
         if token:
             return token
     response = client.post(
@@ -86,7 +102,7 @@ def _token(client: httpx.Client, *, fresh: bool = False) -> str:
         raise UpstreamError("The NHS terminology service returned an error.", code="terminology_error") from error
     lifetime = expires_in - TOKEN_EXPIRY_MARGIN
     if lifetime > 0:
-        cache.set(_token_key(), token, timeout=lifetime)
+        _cache_set(_token_key(), token, lifetime)
     return token
 
 
@@ -116,7 +132,7 @@ def concepts_search(term: str) -> list[dict[str, str]]:
     cache_key = "ai:nhs:expand:" + hashlib.sha256(
         f"{settings.NHS_VALUESET_URL}\n{normalised}".encode()
     ).hexdigest()
-    cached = cache.get(cache_key)
+    cached = _cache_get(cache_key)
     if cached is not None:
         return cached
 
@@ -157,5 +173,5 @@ def concepts_search(term: str) -> list[dict[str, str]]:
             "terminology_call",
             extra={"latency_ms": round((time.perf_counter() - started) * 1000, 1), "outcome": outcome},
         )
-    cache.set(cache_key, concepts, timeout=settings.NHS_CACHE_SECONDS)
+    _cache_set(cache_key, concepts, settings.NHS_CACHE_SECONDS)
     return concepts

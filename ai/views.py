@@ -19,6 +19,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsClinician, IsPatientOrClinician
+from ai import client
 from ai import serializers as s
 from ai.images import image_check, image_from_reference
 from ai.services import audio_transcribe, clinical_codes_search, image_analyse, search_answer
@@ -78,10 +79,8 @@ UPSTREAM_RESPONSES = {
 }
 
 
-def _summary_response(request, job: SummaryJob):
-    query = StreamQuerySerializer(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    if not query.validated_data["stream"]:
+def _summary_response(job: SummaryJob, *, stream: bool):
+    if not stream:
         return Response(summary_run(job))
     response = StreamingHttpResponse(summary_stream(job), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
@@ -89,12 +88,23 @@ def _summary_response(request, job: SummaryJob):
     return response
 
 
-def _validate_stream_param(request) -> None:
-    StreamQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+def _stream_wanted(request) -> bool:
+    """``?stream=`` read first, so a bad value is a 400 before anything is looked up."""
+    return _valid(StreamQuerySerializer, request.query_params)["stream"]
 
 
-class AIViewSet(viewsets.ViewSet):
+class _AIViewSet(viewsets.ViewSet):
+    """Answers are JSON whatever was accepted; all provider calls of one request share
+    one time budget (``AI_REQUEST_BUDGET_SECONDS``)."""
+
     content_negotiation_class = JSONWhateverAccepted
+
+    def dispatch(self, request, *args, **kwargs):
+        with client.request_budget():
+            return super().dispatch(request, *args, **kwargs)
+
+
+class AIViewSet(_AIViewSet):
 
     def get_permissions(self):
         if self.action == "search":
@@ -125,7 +135,7 @@ class AIViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def summary(self, request):
-        _validate_stream_param(request)
+        stream = _stream_wanted(request)
         data = _valid(s.SummaryInputSerializer, request.data)
         transcript = (
             transcript_get(user=request.user, pk=data["transcript_id"]) if "transcript_id" in data else None
@@ -138,7 +148,7 @@ class AIViewSet(viewsets.ViewSet):
             prompt=prompt,
             prompt_text=data.get("prompt_text"),
         )
-        return _summary_response(request, job)
+        return _summary_response(job, stream=stream)
 
     @extend_schema(
         request={"application/json": s.ImagesInputSerializer, "multipart/form-data": s.ImagesUploadSerializer},
@@ -190,10 +200,9 @@ class AIViewSet(viewsets.ViewSet):
         return Response(clinical_codes_search(term=query["term"]))
 
 
-class TranscriptSummarizeViewSet(viewsets.ViewSet):
+class TranscriptSummarizeViewSet(_AIViewSet):
     """``POST transcripts/{id}/summarize``: summarise and keep the summary on the transcript."""
 
-    content_negotiation_class = JSONWhateverAccepted
     permission_classes = [IsClinician]
 
     @extend_schema(
@@ -203,12 +212,12 @@ class TranscriptSummarizeViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"])
     def summarize(self, request, pk=None):
-        _validate_stream_param(request)
+        stream = _stream_wanted(request)
         transcript = transcript_get(user=request.user, pk=pk)
         data = _valid(s.SummarizeInputSerializer, request.data or {})
         prompt = prompt_get_usable(user=request.user, pk=data["prompt_id"]) if "prompt_id" in data else None
         job = summary_prepare(user=request.user, transcript=transcript, prompt=prompt)
-        return _summary_response(request, job)
+        return _summary_response(job, stream=stream)
 
 
 def _valid(serializer_class, data) -> dict:

@@ -418,8 +418,9 @@ AI_IMAGE_FETCH_CA_BUNDLE = env.str("AI_IMAGE_FETCH_CA_BUNDLE", default="")
 AI_AUDIO_MAX_BYTES = env.int("AI_AUDIO_MAX_BYTES", default=25 * 1_048_576)
 UPLOAD_BODY_LIMITS.update(
     {
-        # Multipart overhead on top of the files themselves.
-        "/api/v1/ai/images": AI_IMAGE_MAX_COUNT * AI_IMAGE_MAX_BYTES + 65_536,
+        # Multipart overhead on top of the files themselves; images may also come as
+        # JSON data URLs, whose base64 is a third larger than the bytes.
+        "/api/v1/ai/images": AI_IMAGE_MAX_COUNT * AI_IMAGE_MAX_BYTES * 4 // 3 + 65_536,
         "/api/v1/ai/transcribe": AI_AUDIO_MAX_BYTES + 65_536,
     }
 )

@@ -2,7 +2,8 @@
 
 Serves ``/image.png`` (a real 1x1 PNG), ``/not-an-image.png`` (HTML bytes sent as
 image/png), ``/page`` (text/html), ``/big.png`` (past the size limit) and
-``/redirect?to=URL`` (302 to URL). It records each request's Host header and the
+``/redirect?to=URL`` (302 to URL) and ``/slow.png`` (the PNG one byte at a time,
+``drip_seconds`` apart). It records each request's Host header and the
 TLS SNI name it was reached with.
 """
 
@@ -14,6 +15,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -99,6 +101,7 @@ class ImageServer:
         self.host = host
         self.requests: list[dict[str, str | None]] = []
         self.big_bytes = big_bytes
+        self.drip_seconds = 0.05
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
 
@@ -143,6 +146,8 @@ class ImageServer:
                     return self._send(200, "text/html", b"<html>hello</html>")
                 if parts.path == "/big.png":
                     return self._send(200, "image/png", PNG + b"\0" * server.big_bytes)
+                if parts.path == "/slow.png":
+                    return self._drip(PNG)
                 if parts.path == "/redirect":
                     target = parse_qs(parts.query)["to"][0]
                     self.send_response(302)
@@ -151,6 +156,19 @@ class ImageServer:
                     self.end_headers()
                     return None
                 return self._send(404, "text/plain", b"not found")
+
+            def _drip(self, body):
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for index in range(len(body)):
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(server.drip_seconds)
+                except OSError:
+                    pass  # the client gave up
 
             def _send(self, status, content_type, body):
                 self.send_response(status)

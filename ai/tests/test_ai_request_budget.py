@@ -69,3 +69,16 @@ def test_it_starts_a_fresh_budget_for_the_next_request(openai_stub, settings, cl
     first = client.post(SEARCH, {"query": "What is asthma?"}, format="json")
     second = client.post(SEARCH, {"query": "What is eczema?"}, format="json")
     assert (first.status_code, second.status_code) == (200, 200)
+
+
+def test_it_starts_a_fresh_budget_when_the_client_reuses_its_request_id(openai_stub, settings, clinician, client_for):
+    # X-Request-ID is the client's to choose (a retry may well resend it): it must not tie
+    # two requests to one budget.
+    settings.AI_TIMEOUT_SECONDS = 5.0
+    settings.AI_REQUEST_BUDGET_SECONDS = 0.6
+    openai_stub.delay = 0.4
+    client = client_for(clinician)
+    first = client.post(SEARCH, {"query": "What is asthma?"}, format="json", HTTP_X_REQUEST_ID="retry-1")
+    second = client.post(SEARCH, {"query": "What is asthma?"}, format="json", HTTP_X_REQUEST_ID="retry-1")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert len(openai_stub.chat_requests()) == 2

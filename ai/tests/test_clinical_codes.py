@@ -103,3 +103,44 @@ def test_it_maps_terminology_faults(nhs_stub, settings, clinician, client_for):
     timed_out = client.get(URL, {"term": "asthma"})
     assert timed_out.status_code == 504
     assert timed_out.json()["code"] == "terminology_timeout"
+
+
+def test_it_still_answers_when_the_cache_is_down(nhs_stub, settings, clinician, client_for):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: Redis is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    client = client_for(clinician)
+    for _ in range(2):  # the token and the results are simply not kept
+        response = client.get(URL, {"term": "asthma"})
+        assert response.status_code == 200, response.content
+        assert response.json()[0]["code"] == "195967001"
+    assert nhs_stub.tokens_issued == 2
+
+
+def test_it_answers_503_when_the_terminology_server_cannot_be_reached(nhs_stub, settings, clinician, client_for):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.NHS_AUTH_URL = f"http://127.0.0.1:{port}/token"
+    response = client_for(clinician).get(URL, {"term": "asthma"})
+    assert response.status_code == 503
+    assert response.json()["code"] == "terminology_unreachable"
+    assert int(response["Retry-After"]) > 0
+
+
+def test_it_answers_502_for_a_token_answer_that_is_not_an_object(nhs_stub, clinician, client_for):
+    nhs_stub.garbage_token = True
+    response = client_for(clinician).get(URL, {"term": "asthma"})
+    assert response.status_code == 502
+    assert response.json()["code"] == "terminology_error"

@@ -95,32 +95,44 @@ def test_it_requires_a_prompt_and_an_image(openai_stub, clinician, client_for):
     assert client.post(URL, "prompt=x", content_type="text/plain").status_code == 415
 
 
+PRIVATE = "private or reserved address"
+NOT_A_HOST = "not a valid name or address"
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("url", "reason"),
     [
-        "http://example.com/x.png",  # not https
-        "https://127.0.0.1/x.png",
-        "https://169.254.169.254/latest/meta-data/",
-        "https://[::1]/x.png",
-        "https://[::ffff:127.0.0.1]/x.png",
-        "https://2130706433/x.png",  # 127.0.0.1 as a decimal
-        "https://0x7f000001/x.png",
-        "https://0177.0.0.1/x.png",
-        "https://127.1/x.png",
-        "https://10.0.0.5/x.png",
-        "https://192.168.1.1/x.png",
-        "https://100.64.0.1/x.png",  # carrier-grade NAT
-        "https://0.0.0.0/x.png",
-        "https://localhost/x.png",  # a name resolving to loopback
-        "https://user:pw@example.com/x.png",
-        "file:///etc/passwd",
-        "ftp://example.com/x.png",
+        ("http://example.com/x.png", "only https"),
+        ("https://127.0.0.1/x.png", PRIVATE),
+        ("https://169.254.169.254/latest/meta-data/", PRIVATE),
+        ("https://[::1]/x.png", PRIVATE),
+        ("https://[::ffff:127.0.0.1]/x.png", PRIVATE),
+        ("https://[::ffff:a9fe:a9fe]/x.png", PRIVATE),  # 169.254.169.254, mapped
+        ("https://[2002:7f00:1::]/x.png", PRIVATE),  # 6to4 wrapping 127.0.0.1
+        ("https://[2002:a9fe:a9fe::1]/x.png", PRIVATE),  # 6to4 wrapping 169.254.169.254
+        ("https://[fe80::1%25eth0]/x.png", PRIVATE),
+        ("https://2130706433/x.png", NOT_A_HOST),  # 127.0.0.1 as a decimal
+        ("https://0x7f000001/x.png", NOT_A_HOST),
+        ("https://0177.0.0.1/x.png", NOT_A_HOST),
+        ("https://127.1/x.png", NOT_A_HOST),
+        ("https://127.0.0.1./x.png", NOT_A_HOST),
+        ("https://10.0.0.5/x.png", PRIVATE),
+        ("https://192.168.1.1/x.png", PRIVATE),
+        ("https://100.64.0.1/x.png", PRIVATE),  # carrier-grade NAT
+        ("https://0.0.0.0/x.png", PRIVATE),
+        ("https://localhost/x.png", PRIVATE),  # a name resolving to loopback
+        ("https://user:pw@example.com/x.png", "user information"),
+        ("file:///etc/passwd", "only https"),
+        ("ftp://example.com/x.png", "only https"),
     ],
 )
-def test_it_refuses_urls_to_private_or_malformed_addresses(openai_stub, clinician, client_for, url, image_servers):
+def test_it_refuses_urls_to_private_or_malformed_addresses(
+    openai_stub, clinician, client_for, url, reason, image_servers
+):
     response = client_for(clinician).post(URL, {"prompt": "Look.", "images": [url]}, format="json")
     assert response.status_code == 400, url
     assert response.json()["code"] == "image_refused"
+    assert reason in response.json()["detail"], url  # refused for that reason, not a failed connection
     assert openai_stub.requests == []
     first, second = image_servers
     assert first.requests == []
@@ -164,12 +176,29 @@ def test_it_refuses_fetched_content_that_is_not_an_acceptable_image(
     first, _ = image_servers
     settings.AI_IMAGE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     client = client_for(clinician)
-    for path in ("/not-an-image.png", "/page", "/big.png", "/missing.png"):
+    for path, reason in (
+        ("/not-an-image.png", "Only PNG"),
+        ("/page", "did not answer with an image"),
+        ("/big.png", "larger than"),
+        ("/missing.png", "answered 404"),
+    ):
         response = client.post(URL, {"prompt": "Look.", "images": [first.url(path)]}, format="json")
         assert response.status_code == 400, path
+        assert reason in response.json()["detail"], path
     settings.AI_IMAGE_FETCH_MAX_REDIRECTS = 1
     loop = first.url("/redirect?to=" + first.url("/redirect?to=" + first.url("/image.png")))
     assert client.post(URL, {"prompt": "Look.", "images": [loop]}, format="json").status_code == 400
+    assert openai_stub.requests == []
+
+
+def test_it_gives_up_on_a_server_that_drips_the_image(openai_stub, settings, clinician, client_for, image_servers):
+    # Every byte comes well within the timeout, the whole image (about 3.5 s) does not.
+    first, _ = image_servers
+    settings.AI_IMAGE_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.AI_IMAGE_FETCH_TIMEOUT_SECONDS = 1.0
+    response = client_for(clinician).post(URL, {"prompt": "Look.", "images": [first.url("/slow.png")]}, format="json")
+    assert response.status_code == 400
+    assert "in time" in response.json()["detail"]
     assert openai_stub.requests == []
 
 
@@ -182,3 +211,16 @@ def test_it_refuses_a_server_whose_certificate_is_not_trusted(
     response = client_for(clinician).post(URL, {"prompt": "Look.", "images": [first.url("/image.png")]}, format="json")
     assert response.status_code == 400
     assert openai_stub.requests == []
+
+
+def test_it_takes_a_json_body_of_the_most_images_as_data_urls():
+    # The body limit must not refuse what the image limits allow: AI_IMAGE_MAX_COUNT
+    # images of AI_IMAGE_MAX_BYTES each, base64 encoded in data URLs.
+    import math
+
+    from django.conf import settings as live
+
+    largest = len('{"prompt": "", "images": []}') + live.AI_IMAGE_MAX_COUNT * (
+        len('"data:image/jpeg;base64,", ') + 4 * math.ceil(live.AI_IMAGE_MAX_BYTES / 3)
+    )
+    assert live.UPLOAD_BODY_LIMITS["/api/v1/ai/images"] >= largest

@@ -69,3 +69,33 @@ def test_it_sends_identifiers_when_redaction_is_switched_off(openai_stub, settin
     settings.AI_REDACT_IDENTIFIERS = False
     client_for(clinician).post("/api/v1/ai/summary", {"transcript_text": "Email a@example.com"}, format="json")
     assert "a@example.com" in json.dumps(openai_stub.chat_requests()[-1].json)
+
+
+def test_it_redacts_each_half_of_a_double_barrelled_name(openai_stub, clinician, client_for, make_transcript):
+    transcript = make_transcript(
+        clinician,
+        [("clinician", "Good morning Mrs Smith."), ("patient", "Morning. Mrs O'Brien is my mother-in-law.")],
+        patient_data={"name": "Mary O'Brien-Smith"},
+    )
+    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize", {}, format="json")
+    assert response.status_code == 200, response.content
+    sent = openai_stub.chat_requests()[-1].json["messages"][1]["content"]
+    assert "Smith" not in sent
+    assert "O'Brien" not in sent
+    assert "mother-in-law" in sent  # a hyphenated word that is not the name stays
+
+
+def test_it_redacts_the_prompt_of_an_image_analysis(openai_stub, clinician, client_for):
+    from ai.tests.test_images import PNG_DATA_URL
+
+    openai_stub.chat_replies.append("The rash of [NHS_NUMBER_1] looks eczematous.")
+    response = client_for(clinician).post(
+        "/api/v1/ai/images",
+        {"prompt": "Rash of patient 943 476 5919, email a.b@example.com.", "images": [PNG_DATA_URL]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    sent = json.dumps(openai_stub.chat_requests()[-1].json)
+    assert "943 476 5919" not in sent
+    assert "a.b@example.com" not in sent
+    assert response.json()["answer"] == "The rash of 943 476 5919 looks eczematous."

@@ -87,6 +87,7 @@ def test_it_uses_the_clinicians_own_prompt(openai_stub, clinician, client_for, m
     response = client_for(clinician).post(summarize_url(transcript), {"prompt_id": str(prompt.pk)}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["prompt_used"] == {"id": str(prompt.pk), "prompt_name": "Ortho"}
+    assert response.json()["prompt_source"] == "prompt"
     system = openai_stub.chat_requests()[-1].json["messages"][0]["content"]
     assert system.startswith("Write an orthopaedic SOAP note.")
     assert "UK National Health Service" not in system
@@ -106,9 +107,20 @@ def test_it_refuses_another_clinicians_private_prompt_as_not_found(
 ):
     transcript = make_transcript(clinician, ["Knee pain."])
     private = prompt_create(owner=other_clinician, name="Mine", text="Secret template.")
-    response = client_for(clinician).post(summarize_url(transcript), {"prompt_id": str(private.pk)}, format="json")
-    assert response.status_code == 404
-    assert "Secret" not in response.content.decode()
+    client = client_for(clinician)
+    for url, body in [
+        (summarize_url(transcript), {}),
+        (SUMMARY_URL, {"transcript_id": str(transcript.pk)}),
+        (SUMMARY_URL, {"transcript_text": "Knee pain."}),
+    ]:
+        refused = client.post(url, {**body, "prompt_id": str(private.pk)}, format="json")
+        missing = client.post(url, {**body, "prompt_id": "99999999"}, format="json")
+        assert refused.status_code == missing.status_code == 404, url
+        # Exactly the answer a prompt that does not exist gets: its existence is not revealed.
+        assert {k: v for k, v in refused.json().items() if k != "request_id"} == {
+            k: v for k, v in missing.json().items() if k != "request_id"
+        }
+        assert "Secret" not in refused.content.decode()
     assert openai_stub.chat_requests() == []
     assert not Summary.objects.filter(transcript=transcript).exists()
 
@@ -118,7 +130,27 @@ def test_it_accepts_prompt_text_on_ai_summary(openai_stub, clinician, client_for
         SUMMARY_URL, {"transcript_text": "Sore throat.", "prompt_text": "Be brief."}, format="json"
     )
     assert response.status_code == 200
-    assert openai_stub.chat_requests()[-1].json["messages"][0]["content"].startswith("Be brief.")
+    assert response.json()["prompt_used"] is None
+    assert response.json()["prompt_source"] == "prompt_text"
+    system = openai_stub.chat_requests()[-1].json["messages"][0]["content"]
+    assert system.startswith("Be brief.")
+    assert "UK National Health Service" not in system
+    assert "segment number" in system  # the evidence rules are always added
+
+
+def test_it_keeps_the_prompt_text_used_on_the_stored_version(openai_stub, clinician, client_for, make_transcript):
+    transcript = make_transcript(clinician, ["Sore throat."])
+    client = client_for(clinician)
+    response = client.post(
+        SUMMARY_URL, {"transcript_id": str(transcript.pk), "prompt_text": "Be brief."}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    stored = Summary.objects.get(transcript=transcript)
+    assert stored.prompt_id is None
+    assert stored.content["prompt_text"] == "Be brief."
+    builtin = client.post(summarize_url(transcript), {}, format="json")
+    assert builtin.json()["prompt_source"] == "builtin"
+    assert "prompt_text" not in Summary.objects.get(transcript=transcript, version=2).content
 
 
 def test_it_rejects_bad_summary_input(openai_stub, clinician, client_for, make_transcript):

@@ -93,3 +93,14 @@ def test_it_streams_on_ai_summary_with_free_text(openai_stub, clinician, client_
     assert events[-1][0] == "summary"
     assert events[-1][1]["summary_id"] is None
     assert events[-1][1]["statements"]["subjective"][0]["evidence"] == [1]
+
+
+def test_it_ends_a_cut_off_stream_with_an_error_event_and_stores_nothing(
+    openai_stub, clinician, client_for, make_transcript
+):
+    transcript = make_transcript(clinician, ["Something."])
+    openai_stub.finish_reason = "length"  # the JSON happens to close; the model says it stopped short
+    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
+    name, data = events_of(response)[-1]
+    assert (name, data["status"]) == ("error", 502)
+    assert not Summary.objects.filter(transcript=transcript).exists()

@@ -110,3 +110,35 @@ def test_it_maps_transcription_faults(openai_stub, clinician, client_for):
     openai_stub.garbage = False
     openai_stub.fail_status = 429
     assert client.post(URL, {"audio": audio()}, format="multipart").status_code == 503
+
+
+def test_it_refuses_an_append_that_would_clash_and_writes_nothing(openai_stub, clinician, client_for, make_transcript):
+    # seq 3 is free, seq 4 holds other words: appending at 3 must not leave seq 3 behind.
+    transcript = make_transcript(clinician, ["One.", "Two."])
+    from consultations.services import segment_append
+
+    segment_append(transcript=transcript, seq=4, text="Something else entirely.")
+    response = client_for(clinician).post(
+        URL, {"audio": audio(), "transcript_id": str(transcript.pk), "start_seq": 3}, format="multipart"
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "segment_conflict"
+    assert list(Segment.objects.filter(transcript=transcript).order_by("seq").values_list("seq", flat=True)) == [
+        1,
+        2,
+        4,
+    ]
+
+
+def test_it_refuses_segments_that_would_pass_the_last_seq_and_writes_nothing(
+    openai_stub, clinician, client_for, make_transcript
+):
+    from consultations.services import SEGMENT_MAX_SEQ
+
+    transcript = make_transcript(clinician, ["One."])
+    response = client_for(clinician).post(
+        URL, {"audio": audio(), "transcript_id": str(transcript.pk), "start_seq": SEGMENT_MAX_SEQ}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "start_seq" in response.json()["errors"]
+    assert Segment.objects.filter(transcript=transcript).count() == 1

@@ -5,7 +5,8 @@ token endpoint (``POST /authorisation/token``, form encoded) and FHIR
 ``GET /fhir/ValueSet/$expand`` (bearer token required, ``filter`` matched
 case-insensitively against the displays of a small concept list). It records
 requests and counts issued tokens; faults: ``delay``, ``fail_status``
-(+ ``retry_after``), ``garbage``, ``token_expires_in``, ``reject_tokens``
+(+ ``retry_after``), ``garbage`` (a FHIR answer that is no ValueSet),
+``garbage_token`` (a token answer that is no JSON object), ``token_expires_in``, ``reject_tokens``
 (answer 401 to the FHIR call, as the real server does for an expired token).
 """
 
@@ -54,6 +55,7 @@ class NHSTerminologyStub:
         self.fail_status: int | None = None
         self.retry_after: str | None = None
         self.garbage = False
+        self.garbage_token = False
         self.reject_tokens = False
 
     @property
@@ -116,6 +118,8 @@ class NHSTerminologyStub:
                     or form.get("client_secret") != stub.CLIENT_SECRET
                 ):
                     return self._send(401, {"error": "invalid_client"})
+                if stub.garbage_token:
+                    return self._send(200, ["not", "a", "token"])
                 token = secrets.token_hex(16)
                 with stub._lock:
                     stub.valid_tokens.add(token)

@@ -9,7 +9,7 @@ Every request is recorded (method, path, headers, parsed JSON or multipart
 fields) so tests can prove what left Scribe: redacted text, data URLs, the
 model asked for. Faults are set per test: ``delay`` (seconds before answering),
 ``fail_status`` (+ ``retry_after``), ``garbage`` (a 200 whose body or content
-is not what was asked for).
+is not what was asked for), ``finish_reason`` (``"length"``: a cut-off answer).
 
 Answers come from ``chat_replies`` (a queue of content strings or callables
 ``(request_json) -> str``) when a test scripted them, otherwise from a default
@@ -91,6 +91,7 @@ class OpenAIStub:
         self.garbage = False
         self.stream_chunk_chars = 12
         self.usage = {"prompt_tokens": 120, "completion_tokens": 45, "total_tokens": 165}
+        self.finish_reason = "stop"  # "length": the answer was cut off at max_tokens
 
     @property
     def base_url(self) -> str:
@@ -166,7 +167,7 @@ class OpenAIStub:
                         {
                             "index": 0,
                             "message": {"role": "assistant", "content": content, "refusal": None},
-                            "finish_reason": "stop",
+                            "finish_reason": stub.finish_reason,
                             "logprobs": None,
                         }
                     ],
@@ -204,7 +205,7 @@ class OpenAIStub:
                 size = max(1, stub.stream_chunk_chars)
                 for start in range(0, len(content), size):
                     event(chunk({"content": content[start : start + size]}))
-                event(chunk({}, finish="stop"))
+                event(chunk({}, finish=stub.finish_reason))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     final = chunk({})
                     final["choices"] = []
