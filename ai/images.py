@@ -268,7 +268,14 @@ def image_from_url(url: str) -> tuple[str, bytes]:
     raise _refuse("too many redirects")
 
 
-def image_from_reference(reference: str) -> tuple[str, bytes]:
+def image_or_url(reference: str) -> tuple[str, bytes] | str:
+    """A data URL decoded and checked now; any other reference returned as it is, for
+    ``image_fetch`` once the cheap checks of the request (provider, quota) have passed."""
     if reference[:5].lower() == "data:":
         return image_from_data_url(reference)
-    return image_from_url(reference)
+    return reference
+
+
+def image_fetch(image: tuple[str, bytes] | str) -> tuple[str, bytes]:
+    """The checked image, fetching it first when it is still a URL (see ``image_or_url``)."""
+    return image_from_url(image) if isinstance(image, str) else image

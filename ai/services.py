@@ -1,18 +1,23 @@
 """AI operations other than summaries: medical search, image analysis,
-transcription and SNOMED CT search. Each model call claims a daily-quota slot
-(given back when the call fails); search and image prompts are redacted before
-they leave and restored in the answer. SNOMED CT search is no model call: no
-quota. Summaries live in ``ai.summaries``.
+transcription and SNOMED CT search. Each model call starts with the same cheap
+checks, in the same order (``_model_call``): the provider is configured (503),
+then a daily-quota slot is claimed (429; given back when the call fails); only
+then does anything leave Scribe (an image URL fetched, the provider called).
+Search and image prompts are redacted before they leave and restored in the
+answer. SNOMED CT search is no model call: no quota. Summaries live in
+``ai.summaries`` (same order, in ``summary_prepare``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ai import client, terminology
 from ai.audio import audio_check
-from ai.images import data_url
+from ai.images import data_url, image_fetch
 from ai.prompts import IMAGE_INSTRUCTIONS, SEARCH_INSTRUCTIONS
 from ai.quota import quota_use
 from ai.redaction import Redactor
@@ -23,10 +28,19 @@ from scribe.core.exceptions import Conflict, InvalidInput
 logger = logging.getLogger("scribe.ai")
 
 
+@contextmanager
+def _model_call(*, user: Any, operation: str) -> Iterator[None]:
+    """Provider configured, then a quota slot (given back if the block fails): the checks
+    that cost nothing outside Scribe, made before the block does anything that does."""
+    client.provider_check()
+    with quota_use(user=user, operation=operation):
+        yield
+
+
 def search_answer(*, user: Any, query: str) -> dict[str, str]:
     """General medical information for ``query``: ``{answer, model}``."""
     redactor = Redactor()
-    with quota_use(user=user, operation="search"):
+    with _model_call(user=user, operation="search"):
         result = client.chat_text(
             task="search",
             messages=[
@@ -37,12 +51,15 @@ def search_answer(*, user: Any, query: str) -> dict[str, str]:
     return {"answer": redactor.restore(result.text), "model": result.model}
 
 
-def image_analyse(*, user: Any, prompt: str, images: list[tuple[str, bytes]]) -> dict[str, str]:
-    """Describe checked images (``(mime, bytes)``, see ``ai.images``) for ``prompt``: ``{answer, model}``."""
+def image_analyse(*, user: Any, prompt: str, images: list[tuple[str, bytes] | str]) -> dict[str, str]:
+    """Describe images for ``prompt``: ``{answer, model}``. Each image is checked
+    (``(mime, bytes)``) or an https URL, fetched only once the cheap checks passed
+    (see ``ai.images.image_or_url``)."""
     redactor = Redactor()
-    content: list[dict[str, Any]] = [{"type": "text", "text": redactor.redact(prompt)}]
-    content += [{"type": "image_url", "image_url": {"url": data_url(mime, data)}} for mime, data in images]
-    with quota_use(user=user, operation="images"):
+    with _model_call(user=user, operation="images"):
+        checked = [image_fetch(image) for image in images]
+        content: list[dict[str, Any]] = [{"type": "text", "text": redactor.redact(prompt)}]
+        content += [{"type": "image_url", "image_url": {"url": data_url(mime, data)}} for mime, data in checked]
         result = client.chat_text(
             task="images",
             messages=[{"role": "system", "content": IMAGE_INSTRUCTIONS}, {"role": "user", "content": content}],
@@ -93,7 +110,7 @@ def audio_transcribe(
             raise Conflict("This transcript takes no more segments.", code="transcript_closed")
         if start_seq is None:
             start_seq = _next_seq(transcript)
-    with quota_use(user=user, operation="transcribe"):
+    with _model_call(user=user, operation="transcribe"):
         result = client.transcribe(audio=data, filename=filename, content_type=content_type)
     segments = []
     for piece in result["segments"]:

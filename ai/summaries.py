@@ -107,8 +107,9 @@ def summary_prepare(
     prompt: Prompt | None = None,
     prompt_text: str | None = None,
 ) -> SummaryJob:
-    """Everything before the model: raises ``InvalidInput`` for an empty transcript and
-    ``RateLimited`` when the user's daily quota is used up (then nothing was claimed)."""
+    """Everything before the model: raises ``InvalidInput`` for an empty transcript,
+    ``ServiceUnavailable`` when the provider is not configured and ``RateLimited``
+    when the user's daily quota is used up (then nothing was claimed)."""
     if transcript is not None:
         lines, plain = lines_from_transcript(transcript)
         patient_data = transcript.consultation.patient_data
@@ -132,6 +133,8 @@ def summary_prepare(
         transcript=transcript,
         redactor=Redactor(patient_data=patient_data),
     )
+    # The order of every model call (see ``ai.services``): provider configured, then quota.
+    client.provider_check()
     job.usage = quota_claim(user=user, operation="summary")
     return job
 

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from accounts.permissions import IsClinician, IsPatientOrClinician
 from ai import client
 from ai import serializers as s
-from ai.images import image_check, image_from_reference
+from ai.images import image_check, image_or_url
 from ai.services import audio_transcribe, clinical_codes_search, image_analyse, search_answer
 from ai.summaries import SummaryJob, summary_prepare, summary_run, summary_stream
 from consultations.selectors import prompt_get_usable, transcript_get
@@ -168,7 +168,7 @@ class AIViewSet(_AIViewSet):
             prompt, images = _images_from_upload(request)
         else:
             data = _valid(s.ImagesInputSerializer, request.data)
-            prompt, images = data["prompt"], [image_from_reference(ref) for ref in data["images"]]
+            prompt, images = data["prompt"], [image_or_url(ref) for ref in data["images"]]
         return Response(image_analyse(user=request.user, prompt=prompt, images=images))
 
     @extend_schema(
