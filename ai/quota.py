@@ -1,4 +1,7 @@
-"""The per-user daily AI quota (``AI_DAILY_QUOTA`` calls per local day; 0 = no limit)."""
+"""The per-user daily AI quota (``AI_DAILY_QUOTA`` calls per local day; 0 = no limit).
+
+Only the rows of the current local day are ever counted; older ones are deleted
+by ``manage.py purge_ai_usage`` (``usage_purge``)."""
 
 from __future__ import annotations
 
@@ -60,3 +63,17 @@ def quota_use(*, user: Any, operation: str) -> Iterator[AiUsage | None]:
     except Exception:
         quota_release(usage)
         raise
+
+
+# Rows of days before today are never counted again; two more days are kept so a
+# change of TIME_ZONE (or a clock step) cannot drop a slot of the local day.
+USAGE_KEEP_DAYS = 2
+
+
+def usage_purge(*, days: int = USAGE_KEEP_DAYS) -> int:
+    """Delete the usage rows of days more than ``days`` (at least 1) before today; returns how many."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    cutoff = timezone.localdate() - timedelta(days=days)
+    deleted, _ = AiUsage.objects.filter(day__lt=cutoff).delete()
+    return deleted
