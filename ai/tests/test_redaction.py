@@ -99,3 +99,17 @@ def test_it_redacts_the_prompt_of_an_image_analysis(openai_stub, clinician, clie
     assert "943 476 5919" not in sent
     assert "a.b@example.com" not in sent
     assert response.json()["answer"] == "The rash of 943 476 5919 looks eczematous."
+
+
+def test_it_redacts_nhs_numbers_grouped_unusually_when_the_check_digit_holds(openai_stub, clinician, client_for):
+    openai_stub.chat_replies.append("[NHS_NUMBER_1], [NHS_NUMBER_2] and [NHS_NUMBER_3] are on file.")
+    # 6597 925 270: remainder 0, the check digit 0 case.
+    query = "NHS numbers 943 4765 919, 40-1023-2137 and 6597 925 270; order 1234 567 890, code 4010 232 138."
+    response = client_for(clinician).post("/api/v1/ai/search", {"query": query}, format="json")
+    assert response.status_code == 200, response.content
+    sent = openai_stub.chat_requests()[-1].json["messages"][1]["content"]
+    # Ten digits that fail the modulus-11 check are ordinary numbers and go as written.
+    assert sent == (
+        "NHS numbers [NHS_NUMBER_1], [NHS_NUMBER_2] and [NHS_NUMBER_3]; order 1234 567 890, code 4010 232 138."
+    )
+    assert response.json()["answer"] == "943 4765 919, 40-1023-2137 and 6597 925 270 are on file."
