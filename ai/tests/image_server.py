@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from scribe.testing.http import StubHandler
 
 
 def png_1x1() -> bytes:
@@ -129,9 +131,8 @@ class ImageServer:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format, *args):
-                pass
+        class Handler(StubHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection, as before
 
             def do_GET(self):
                 server.requests.append(
@@ -139,13 +140,13 @@ class ImageServer:
                 )
                 parts = urlsplit(self.path)
                 if parts.path == "/image.png":
-                    return self._send(200, "image/png", PNG)
+                    return self._send(200, PNG, content_type="image/png")
                 if parts.path == "/not-an-image.png":
-                    return self._send(200, "image/png", b"<html>hello</html>")
+                    return self._send(200, b"<html>hello</html>", content_type="image/png")
                 if parts.path == "/page":
-                    return self._send(200, "text/html", b"<html>hello</html>")
+                    return self._send(200, b"<html>hello</html>", content_type="text/html")
                 if parts.path == "/big.png":
-                    return self._send(200, "image/png", PNG + b"\0" * server.big_bytes)
+                    return self._send(200, PNG + b"\0" * server.big_bytes, content_type="image/png")
                 if parts.path == "/slow.png":
                     return self._drip(PNG)
                 if parts.path == "/redirect":
@@ -155,7 +156,7 @@ class ImageServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return None
-                return self._send(404, "text/plain", b"not found")
+                return self._send(404, b"not found", content_type="text/plain")
 
             def _drip(self, body):
                 self.send_response(200)
@@ -169,13 +170,6 @@ class ImageServer:
                         time.sleep(server.drip_seconds)
                 except OSError:
                     pass  # the client gave up
-
-            def _send(self, status, content_type, body):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 

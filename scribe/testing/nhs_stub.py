@@ -12,7 +12,6 @@ requests and counts issued tokens; faults: ``delay``, ``fail_status``
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
@@ -20,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from scribe.testing.http import StubHandler
 from scribe.testing.openai_stub import RecordedRequest
 
 CONCEPTS = [
@@ -81,12 +81,7 @@ class NHSTerminologyStub:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(StubHandler):
             def _record(self, body: Any = None) -> RecordedRequest:
                 record = RecordedRequest(
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, json=body
@@ -100,7 +95,7 @@ class NHSTerminologyStub:
                     time.sleep(stub.delay)
                 if stub.fail_status:
                     headers = {"Retry-After": stub.retry_after} if stub.retry_after else {}
-                    self._send(stub.fail_status, {"resourceType": "OperationOutcome"}, headers=headers)
+                    self._send_json(stub.fail_status, {"resourceType": "OperationOutcome"}, headers=headers)
                     return True
                 return False
 
@@ -111,20 +106,20 @@ class NHSTerminologyStub:
                 if self._fault():
                     return None
                 if urlsplit(self.path).path != "/authorisation/token":
-                    return self._send(404, {"error": "not_found"})
+                    return self._send_json(404, {"error": "not_found"})
                 if (
                     form.get("grant_type") != "client_credentials"
                     or form.get("client_id") != stub.CLIENT_ID
                     or form.get("client_secret") != stub.CLIENT_SECRET
                 ):
-                    return self._send(401, {"error": "invalid_client"})
+                    return self._send_json(401, {"error": "invalid_client"})
                 if stub.garbage_token:
-                    return self._send(200, ["not", "a", "token"])
+                    return self._send_json(200, ["not", "a", "token"])
                 token = secrets.token_hex(16)
                 with stub._lock:
                     stub.valid_tokens.add(token)
                     stub.tokens_issued += 1
-                self._send(
+                self._send_json(
                     200, {"access_token": token, "token_type": "Bearer", "expires_in": stub.token_expires_in}
                 )
                 return None
@@ -135,17 +130,17 @@ class NHSTerminologyStub:
                     return None
                 parts = urlsplit(self.path)
                 if parts.path != "/fhir/ValueSet/$expand":
-                    return self._send(404, {"resourceType": "OperationOutcome"})
+                    return self._send_json(404, {"resourceType": "OperationOutcome"})
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 if stub.reject_tokens or token not in stub.valid_tokens:
-                    return self._send(401, {"resourceType": "OperationOutcome"})
+                    return self._send_json(401, {"resourceType": "OperationOutcome"})
                 if stub.garbage:
-                    return self._send(200, {"resourceType": "Bundle", "entry": "???"})
+                    return self._send_json(200, {"resourceType": "Bundle", "entry": "???"})
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 term = query.get("filter", "").lower()
                 count = int(query.get("count", "20"))
                 matches = [(code, name) for code, name in stub.concepts if term in name.lower()][:count]
-                self._send(
+                self._send_json(
                     200,
                     {
                         "resourceType": "ValueSet",
@@ -160,22 +155,5 @@ class NHSTerminologyStub:
                     content_type="application/fhir+json",
                 )
                 return None
-
-            def _send(
-                self,
-                status: int,
-                payload: Any,
-                *,
-                headers: dict[str, str] | None = None,
-                content_type: str = "application/json",
-            ) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler

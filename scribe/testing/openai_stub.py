@@ -29,6 +29,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from scribe.testing.http import StubHandler
+
 ChatReply = str | Callable[[dict[str, Any]], str]
 
 _SEQ_LINE = re.compile(r"^\[(\d+)\]", re.MULTILINE)
@@ -119,12 +121,7 @@ class OpenAIStub:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep test output clean
-
+        class Handler(StubHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -142,7 +139,7 @@ class OpenAIStub:
                 if stub.fail_status:
                     headers = {"retry-after": stub.retry_after} if stub.retry_after else {}
                     error = {"error": {"message": "stub failure", "type": "server_error", "code": None}}
-                    return self._send(stub.fail_status, json.dumps(error).encode(), headers=headers)
+                    return self._send_json(stub.fail_status, error, headers=headers)
                 if self.path.endswith("/chat/completions"):
                     return self._chat(record.json or {})
                 if self.path.endswith("/audio/transcriptions"):
@@ -173,7 +170,7 @@ class OpenAIStub:
                     ],
                     "usage": stub.usage,
                 }
-                self._send(200, json.dumps(answer).encode())
+                self._send_json(200, answer)
                 return None
 
             def _chat_stream(self, body: dict[str, Any], model: str, content: str) -> None:
@@ -221,24 +218,8 @@ class OpenAIStub:
                     payload = dict(stub.transcription)
                 else:
                     payload = {"text": stub.transcription["text"]}
-                self._send(200, json.dumps(payload).encode())
+                self._send_json(200, payload)
                 return None
-
-            def _send(
-                self,
-                status: int,
-                body: bytes,
-                *,
-                headers: dict[str, str] | None = None,
-                content_type: str = "application/json",
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 
