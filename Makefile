@@ -18,13 +18,19 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-runtime
 
+# Local development settings: a gitignored .env with DEBUG=true, so plain `manage.py`
+# commands work in a checkout too. An existing .env is left alone; the image never has one.
+.env:
+	@printf '# Created by make for local development; .env.example lists every variable.\nDEBUG=true\n' > $@
+	@echo "Created .env (DEBUG=true) for local development."
+
 ## run: create .venv, install, migrate and serve on 127.0.0.1:8000 (SQLite by default)
-run: $(VENV)/.installed-runtime
+run: $(VENV)/.installed-runtime | .env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite (SQLite + local memory cache unless DATABASE_URL / REDIS_URL are set)
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev | .env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

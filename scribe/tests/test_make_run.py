@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not (BASE_DIR / ".venv" / "bin" / "python").exists(), reason="needs the project's .venv"),
 ]
 
-SKIP = shutil.ignore_patterns(".venv", ".git", "staticfiles", "db.sqlite3*", "__pycache__", "*.pyc", "bench")
+SKIP = shutil.ignore_patterns(".venv", ".git", ".env", "staticfiles", "db.sqlite3*", "__pycache__", "*.pyc", "bench")
 
 
 def free_port() -> int:
@@ -64,6 +64,13 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
         status, body = get_json(f"http://127.0.0.1:{port}/health/ready")
         assert (status, body["status"]) == (200, "ready")
         assert (project / "db.sqlite3").exists()  # migrated into the project's SQLite file
+        # It wrote a development .env, so plain manage.py commands work in the checkout too.
+        assert (project / ".env").read_text().splitlines()[-1] == "DEBUG=true"
+        check = subprocess.run(
+            [sys.executable, "manage.py", "check"], cwd=project, env=child_env(ENV_FILE=str(project / ".env")),
+            capture_output=True, text=True, timeout=60,
+        )
+        assert check.returncode == 0, check.stderr
         # The image's HEALTHCHECK command against a live server, then against nothing.
         healthy = subprocess.run(
             [sys.executable, "-m", "scribe.healthcheck"], cwd=BASE_DIR, env=child_env(PORT=str(port)), timeout=30
