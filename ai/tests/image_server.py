@@ -14,10 +14,8 @@ import ipaddress
 import ssl
 import struct
 import tempfile
-import threading
 import time
 import zlib
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from scribe.testing.http import StubHandler
+from scribe.testing.http import StubHandler, serve, stop
 
 
 def png_1x1() -> bytes:
@@ -112,10 +110,7 @@ class ImageServer:
 
         self._last_sni: str | None = None
         context.sni_callback = remember_sni
-        self._server = ThreadingHTTPServer((host, 0), self._handler())
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(self._handler(), host=host, tls=context)
 
     @property
     def port(self) -> int:
@@ -125,8 +120,7 @@ class ImageServer:
         return f"https://{host or self.host}:{self.port}{path}"
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     def _handler(self):
         server = self

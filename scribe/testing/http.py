@@ -1,10 +1,30 @@
-"""The request handler the stub servers share: quiet, and one way to send an answer."""
+"""What the stub servers share: a quiet handler with one way to send an answer, and
+starting/stopping a threaded server on a free loopback port."""
 
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def serve(
+    handler: type[BaseHTTPRequestHandler], *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+) -> ThreadingHTTPServer:
+    """Serve ``handler`` on a free port of ``host`` from a daemon thread (HTTPS with ``tls``)."""
+    server = ThreadingHTTPServer((host, 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
 
 
 class StubHandler(BaseHTTPRequestHandler):

@@ -15,11 +15,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scribe.testing.http import StubHandler
+from scribe.testing.http import StubHandler, serve, stop
 from scribe.testing.openai_stub import RecordedRequest
 
 CONCEPTS = [
@@ -39,10 +39,7 @@ class NHSTerminologyStub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = serve(self._handler_class())
 
     def reset(self) -> None:
         with self._lock:
@@ -75,8 +72,7 @@ class NHSTerminologyStub:
         return [r for r in self.requests if "/ValueSet/$expand" in r.path]
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         stub = self

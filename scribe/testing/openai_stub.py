@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from scribe.testing.http import StubHandler
+from scribe.testing.http import StubHandler, serve, stop
 
 ChatReply = str | Callable[[dict[str, Any]], str]
 
@@ -67,10 +67,7 @@ class OpenAIStub:
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = serve(self._handler_class())
 
     # --- test controls -------------------------------------------------------------
 
@@ -104,8 +101,7 @@ class OpenAIStub:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop(self._server)
 
     # --- protocol ---------------------------------------------------------------------
 
