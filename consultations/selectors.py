@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from consultations.models import (
     Consultation,
@@ -181,3 +182,82 @@ def prompt_get_editable(*, user: Any, pk: object) -> Prompt:
     if prompt.owner_id != user.pk:
         raise NotPromptOwner()
     return prompt
+
+
+# --- Export (subject access requests) --------------------------------------------
+
+EXPORT_FORMAT = "scribe.consultation-export/1"
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def consultation_export(consultation: Consultation) -> dict[str, Any]:
+    """Everything Scribe holds about one consultation, ids as strings, times in ISO 8601."""
+    clinician = consultation.clinician
+    transcript = Transcript.objects.select_related("prompt_used").filter(consultation=consultation).first()
+    document: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "exported_at": timezone.now().isoformat(),
+        "consultation": {
+            "id": _id(consultation.pk),
+            "legacy_id": consultation.legacy_id,
+            "clinician": {"id": _id(clinician.pk), "username": clinician.username, "email": clinician.email},
+            "patient_data": consultation.patient_data,
+            "status": consultation.status,
+            "started_at": _when(consultation.started_at),
+            "ended_at": _when(consultation.ended_at),
+            "summary": consultation.summary,
+        },
+        "transcript": None,
+        "notes": [
+            {
+                "id": _id(note.pk),
+                "legacy_id": note.legacy_id,
+                "body": note.body,
+                "created_at": _when(note.created_at),
+                "updated_at": _when(note.updated_at),
+            }
+            for note in Note.objects.filter(consultation=consultation).order_by("created_at", "pk")
+        ],
+        "summaries": [],
+    }
+    if transcript is None:
+        return document
+    prompt = transcript.prompt_used
+    document["transcript"] = {
+        "id": _id(transcript.pk),
+        "legacy_id": transcript.legacy_id,
+        "transcript_text": transcript_text(transcript=transcript),
+        "prompt_used": {"id": _id(prompt.pk), "name": prompt.name} if prompt else None,
+        "created_at": _when(transcript.created_at),
+        "updated_at": _when(transcript.updated_at),
+        "segments": [
+            {
+                "seq": s.seq,
+                "speaker": s.speaker,
+                "text": s.text,
+                "start_ms": s.start_ms,
+                "end_ms": s.end_ms,
+                "created_at": _when(s.created_at),
+            }
+            for s in Segment.objects.filter(transcript=transcript).order_by("seq")
+        ],
+    }
+    document["summaries"] = [
+        {
+            "version": s.version,
+            "content": s.content,
+            "text": s.text,
+            "model": s.model,
+            "prompt": {"id": _id(s.prompt_id), "name": s.prompt.name} if s.prompt_id else None,
+            "created_at": _when(s.created_at),
+        }
+        for s in Summary.objects.filter(transcript=transcript).select_related("prompt").order_by("version")
+    ]
+    return document
