@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from scribe.testing.cache import cache_clear
 
-# Stub servers for the AI provider and the NHS terminology server (openai_stub, nhs_stub).
+# Test settings (fast hashers, per-worker cache keys), frozen_clock, and the stub servers
+# for the AI provider and the NHS terminology server (openai_stub, nhs_stub).
 pytest_plugins = ["scribe.testing.fixtures"]
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Rate-limit counters and cached lookups must not leak between tests.
-    cache.clear()
+    # Rate-limit counters and cached lookups must not leak between tests (on Redis:
+    # only this worker's keys; see scribe.testing.fixtures).
+    cache_clear()
     yield
-    cache.clear()
+    cache_clear()
 
 
 @pytest.fixture

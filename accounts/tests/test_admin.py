@@ -8,7 +8,8 @@ from django.test import Client
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# Real hashers: the pages must hide the hashes production writes (Argon2, bcrypt).
+pytestmark = [pytest.mark.django_db, pytest.mark.real_password_hashers]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.tests import hashers as counting
 from accounts.tests.conftest import LOGIN_URL
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.real_password_hashers]
 
 
 def _legacy_user(raw_hash: str, email: str = "legacy@example-clinic.nhs.uk") -> User:

@@ -70,6 +70,7 @@ def test_it_gives_the_same_answer_for_a_wrong_password_and_an_unknown_email(clin
     assert wrong.json()["code"] == unknown.json()["code"]
 
 
+@pytest.mark.real_password_hashers
 def test_it_spends_one_argon2_hash_on_an_unknown_email_as_on_a_known_one(settings, clinician):
     settings.PASSWORD_HASHERS = [
         "accounts.tests.hashers.CountingArgon2PasswordHasher",

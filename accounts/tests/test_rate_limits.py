@@ -8,7 +8,9 @@ from rest_framework.test import APIClient
 from accounts.tests.conftest import LOGIN_URL, REFRESH_URL, REGISTER_URL
 from accounts.tests.factories import FACTORY_PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+# Fixed windows: a stopped clock keeps each test's requests in one window however slow
+# the machine (four Argon2 logins once straddled a minute's edge under load).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def _login(email: str, password: str = "wrong-password-here", **extra):

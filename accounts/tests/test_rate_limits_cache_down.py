@@ -19,7 +19,8 @@ from accounts.tests.conftest import LOGIN_URL, REFRESH_URL
 from accounts.tests.factories import FACTORY_PASSWORD
 from accounts.tokens import token_pair_for
 
-pytestmark = pytest.mark.django_db
+# Fixed windows (the fallback counters too): a stopped clock keeps each test in one window.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def _closed_port() -> int:

@@ -16,6 +16,7 @@ GOOD = {
 }
 
 
+@pytest.mark.real_password_hashers
 def test_it_registers_a_clinician_and_answers_the_contract_shape():
     response = APIClient().post(REGISTER_URL, GOOD)
 

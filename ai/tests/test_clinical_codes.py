@@ -92,9 +92,9 @@ def test_it_maps_terminology_faults(nhs_stub, settings, clinician, client_for):
     nhs_stub.garbage = True
     assert client.get(URL, {"term": "asthma"}).status_code == 502
     nhs_stub.garbage = False
-    from django.core.cache import cache
+    from scribe.testing.cache import cache_clear
 
-    cache.clear()  # drop the token obtained above
+    cache_clear()  # drop the token obtained above
     settings.NHS_CLIENT_SECRET = "wrong"
     assert client.get(URL, {"term": "asthma"}).status_code == 502
     settings.NHS_CLIENT_SECRET = nhs_stub.CLIENT_SECRET

@@ -23,6 +23,7 @@ def _import_with_revoked(tmp_path, revoked: str):
     run_import("--dump", str(dump), "--allow-skips", tmp_path=tmp_path)
 
 
+@pytest.mark.real_password_hashers
 @pytest.mark.parametrize("user", MANIFEST["users"], ids=lambda u: u["hash_prefix"] + u["username"])
 def test_it_logs_in_with_the_old_password(api_client, tmp_path, user):
     run_import("--dump", str(modified_dump(tmp_path)), "--allow-skips", tmp_path=tmp_path)

@@ -43,6 +43,9 @@ class NHSTerminologyStub:
 
     def reset(self) -> None:
         with self._lock:
+            # A request still in flight from the previous test (a delayed answer its
+            # client gave up on) belongs to that generation: it changes nothing now.
+            self._generation = getattr(self, "_generation", 0) + 1
             self.requests: list[RecordedRequest] = []
             self.valid_tokens: set[str] = set()
         self.tokens_issued = 0
@@ -87,8 +90,12 @@ class NHSTerminologyStub:
                 return record
 
             def _fault(self) -> bool:
+                generation = stub._generation
                 if stub.delay:
                     time.sleep(stub.delay)
+                if generation != stub._generation:  # reset while this request waited
+                    self.close_connection = True
+                    return True
                 if stub.fail_status:
                     headers = {"Retry-After": stub.retry_after} if stub.retry_after else {}
                     self._send_json(stub.fail_status, {"resourceType": "OperationOutcome"}, headers=headers)
@@ -96,6 +103,7 @@ class NHSTerminologyStub:
                 return False
 
             def do_POST(self) -> None:
+                generation = stub._generation
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 self._record(form)
@@ -113,6 +121,9 @@ class NHSTerminologyStub:
                     return self._send_json(200, ["not", "a", "token"])
                 token = secrets.token_hex(16)
                 with stub._lock:
+                    if generation != stub._generation:
+                        self.close_connection = True
+                        return None
                     stub.valid_tokens.add(token)
                     stub.tokens_issued += 1
                 self._send_json(

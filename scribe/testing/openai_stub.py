@@ -73,6 +73,9 @@ class OpenAIStub:
 
     def reset(self) -> None:
         with self._lock:
+            # A request still in flight from the previous test (a delayed answer its
+            # client gave up on) belongs to that generation: it takes no reply now.
+            self._generation = getattr(self, "_generation", 0) + 1
             self.requests = []
         self.chat_replies: list[ChatReply] = []
         self.transcription: dict[str, Any] = {
@@ -119,6 +122,7 @@ class OpenAIStub:
 
         class Handler(StubHandler):
             def do_POST(self) -> None:
+                generation = stub._generation
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 record = RecordedRequest("POST", self.path, {k.lower(): v for k, v in self.headers.items()})
@@ -132,6 +136,9 @@ class OpenAIStub:
 
                 if stub.delay:
                     time.sleep(stub.delay)
+                if generation != stub._generation:  # reset while this request waited
+                    self.close_connection = True
+                    return None
                 if stub.fail_status:
                     headers = {"retry-after": stub.retry_after} if stub.retry_after else {}
                     error = {"error": {"message": "stub failure", "type": "server_error", "code": None}}
