@@ -36,6 +36,7 @@ import jiter
 import openai
 from django.conf import settings
 
+from ai import demo_provider
 from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
 
 logger = logging.getLogger("scribe.ai")
@@ -58,6 +59,8 @@ class ChatResult:
 
 def provider_check() -> None:
     """Raise 503 naming the first missing provider setting."""
+    if settings.AI_PROVIDER == "demo":  # answered in-process (ai.demo_provider)
+        return
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         if not getattr(settings, name, ""):
             raise ServiceUnavailable(
@@ -69,6 +72,8 @@ def provider_check() -> None:
 def _client_for(api_key: str, base_url: str, max_retries: int) -> openai.OpenAI:
     # One client (one connection pool) per configuration; each call sets its own timeout
     # (connect capped lower than read, so an unreachable provider fails fast).
+    if base_url == demo_provider.DEMO_BASE_URL:  # the real SDK, the demo's in-process transport
+        return openai.OpenAI(api_key=api_key, base_url=base_url, http_client=demo_provider.demo_http_client())
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries)
 
 
@@ -109,7 +114,10 @@ def _attempt_timeout() -> float:
 def _client() -> openai.OpenAI:
     provider_check()
     timeout_seconds = _attempt_timeout()
-    client = _client_for(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, int(settings.AI_MAX_RETRIES))
+    demo = settings.AI_PROVIDER == "demo"
+    api_key = demo_provider.DEMO_API_KEY if demo else settings.OPENAI_API_KEY
+    base_url = demo_provider.DEMO_BASE_URL if demo else settings.OPENAI_BASE_URL
+    client = _client_for(api_key, base_url, int(settings.AI_MAX_RETRIES))
     return client.with_options(timeout=openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)))
 
 

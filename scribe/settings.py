@@ -394,6 +394,19 @@ AI_MAX_INPUT_TOKENS = env.int("AI_MAX_INPUT_TOKENS", default=100_000)
 AI_REDACT_IDENTIFIERS = env.bool("AI_REDACT_IDENTIFIERS", default=True)
 AI_DAILY_QUOTA = env.int("AI_DAILY_QUOTA", default=200)
 
+# --- Demo AI provider (issue 12) ---
+# "demo": every AI call is answered offline and deterministically by ai/demo_provider.py
+# (the real SDK runs against an in-process transport). Development only: a clinic must
+# never receive a demo note, so it is refused with DEBUG off. `make run` turns it on
+# when no provider is configured.
+AI_PROVIDER = env.str("AI_PROVIDER", default="").strip().lower()
+if AI_PROVIDER not in ("", "openai", "demo"):
+    sys.stderr.write(f"scribe: AI_PROVIDER must be empty, 'openai' or 'demo', not {AI_PROVIDER!r}\n")
+    raise SystemExit(78)  # EX_CONFIG
+if AI_PROVIDER == "demo" and not DEBUG:
+    sys.stderr.write("scribe: refusing to start with AI_PROVIDER=demo and DEBUG off (demo answers are not clinical)\n")
+    raise SystemExit(78)  # EX_CONFIG
+
 NHS_AUTH_URL = env.str(
     "NHS_AUTH_URL",
     default="https://ontology.nhs.uk/authorisation/auth/realms/nhs-digital-terminology/protocol/openid-connect/token",
