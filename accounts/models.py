@@ -13,6 +13,12 @@ def normalise_email(email: str) -> str:
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINICIAN = "clinician", "Clinician"
+    # Clinic staff who use the admin only (``createsuperuser``): no clinical powers in the API.
+    STAFF = "staff", "Staff (no clinical role)"
+
+
+# What a person may choose when registering through the API (never staff).
+REGISTRATION_ROLES = (Role.PATIENT, Role.CLINICIAN)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -30,6 +36,8 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
+        # An administrator is not a patient (the model's default) nor a clinician.
+        fields.setdefault("role", Role.STAFF)
         fields.setdefault("username", normalise_email(email).split("@")[0][:50] or "admin")
         return self.create_user(email, password, **fields)
 
@@ -57,7 +65,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"User {self.pk}"
+        # What the admin shows wherever a person is named (lists, links); never logged.
+        return f"{self.username} <{self.email}>"
 
     @property
     def is_clinician(self) -> bool:

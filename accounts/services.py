@@ -21,7 +21,15 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import ratelimits
 from accounts.audit import security_event
 from accounts.messages import INCORRECT_LOGIN, INVALID_CREDENTIALS, SESSION_REVOKED, USER_EXISTS
-from accounts.models import LoginSession, RevocationReason, RevokedToken, Role, User, normalise_email
+from accounts.models import (
+    REGISTRATION_ROLES,
+    LoginSession,
+    RevocationReason,
+    RevokedToken,
+    Role,
+    User,
+    normalise_email,
+)
 from accounts.selectors import (
     family_key,
     jti_key,
@@ -117,7 +125,7 @@ def user_register(*, username: str, email: str, password: str, role: str = Role.
     of one email are decided by the unique index, not by the existence check.
     """
     email = normalise_email(email)
-    if role not in Role.values:
+    if role not in REGISTRATION_ROLES:
         raise InvalidInput(errors={"role": ["Must be patient or clinician."]})
     user = User(email=email, username=username, role=role)
     try:

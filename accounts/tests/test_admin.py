@@ -84,3 +84,38 @@ def test_staff_can_edit_the_role_but_not_the_password(admin_client, patient):
     patient.refresh_from_db()
     assert patient.role == "clinician"
     assert patient.password == before
+
+
+def test_createsuperuser_makes_a_staff_user_without_a_clinical_role(monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Quiet-Harbour-42-admin")
+    call_command("createsuperuser", "--noinput", email="Admin@Example-Clinic.nhs.uk", username="admin", verbosity=0)
+
+    admin = User.objects.get(email="admin@example-clinic.nhs.uk")
+    assert (admin.is_staff, admin.is_superuser, admin.role) == (True, True, "staff")
+    assert not admin.is_patient
+    assert not admin.is_clinician
+
+
+def test_it_names_people_by_name_and_email(admin_client, clinician):
+    page = admin_client.get("/admin/accounts/user/").content.decode()
+    assert clinician.email in page
+    assert str(clinician) == f"{clinician.username} <{clinician.email}>"
+
+
+def test_nobody_registers_as_staff_through_the_api():
+    from rest_framework.test import APIClient
+
+    response = APIClient().post(
+        "/api/v1/users/register",
+        {"username": "sneaky", "email": "sneaky@example.org", "password": "Quiet-Harbour-42", "role": "staff"},
+    )
+    assert response.status_code == 400
+    assert not User.objects.filter(email="sneaky@example.org").exists()
+
+
+def test_it_never_deletes_a_user_even_for_a_superuser(admin_client, clinician):
+    assert admin_client.get(f"/admin/accounts/user/{clinician.pk}/delete/").status_code == 403
+    admin_client.post("/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [clinician.pk], "post": "yes"})
+    assert User.objects.filter(pk=clinician.pk).exists()

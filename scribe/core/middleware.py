@@ -132,6 +132,11 @@ PAGE_CSP = (
     "object-src 'none'"
 )
 PAGE_PREFIXES = ("/docs", "/redoc", "/admin/", "/static/")
+# The admin's forms need the browser's Origin header: with "no-referrer" (the API's policy,
+# SECURE_REFERRER_POLICY) Chromium sends "Origin: null" on their POSTs and Django's CSRF
+# origin check refuses every login, save and logout. Same-origin still sends nothing to
+# other sites.
+ADMIN_REFERRER_POLICY = "same-origin"
 
 
 class ContentSecurityPolicyMiddleware:
@@ -143,4 +148,7 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             page = request.path.startswith(PAGE_PREFIXES)
             response["Content-Security-Policy"] = PAGE_CSP if page else API_CSP
+        if request.path.startswith("/admin/"):
+            # Set before SecurityMiddleware (outer), which only fills in a missing header.
+            response.headers.setdefault("Referrer-Policy", ADMIN_REFERRER_POLICY)
         return response
