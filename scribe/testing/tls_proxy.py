@@ -109,7 +109,7 @@ class TLSProxy:
                 finally:
                     upstream.close()
 
-            do_GET = do_POST = do_HEAD = do_PUT = do_PATCH = do_DELETE = _forward  # noqa: N815
+            do_GET = do_POST = do_HEAD = do_PUT = do_PATCH = do_DELETE = _forward
 
         return Handler
 
