@@ -101,6 +101,12 @@ def transcript_get(*, user: Any, pk: object) -> Transcript:
         raise NotFound("Transcript not found.") from None
 
 
+def segment_list(*, transcript: Transcript) -> QuerySet[Segment]:
+    """The transcript's segments in ``seq`` order (the caller got ``transcript`` from
+    ``transcript_get``, which is where ownership is decided)."""
+    return Segment.objects.filter(transcript=transcript).order_by("seq")
+
+
 def transcript_text(*, transcript: Transcript) -> str:
     """The transcript's text: the clinician's full text if one was PUT, otherwise the
     segments in ``seq`` order (whatever order they arrived in), one per line, in one query."""

@@ -154,6 +154,17 @@ class TranscriptViewSet(ClinicianViewSet):
         segment, created = services.segment_append(transcript=transcript, **data)
         return Response(SegmentOutput(segment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+    @extend_schema(
+        summary="The transcript's segments in seq order",
+        description="Speaker, times and text of each segment, paginated, ordered by `seq` (the numbers a "
+        "summary's evidence cites). Segments are kept after a `PUT` of the whole text.",
+        responses=SegmentOutput(many=True),
+    )
+    @segments.mapping.get
+    def segments_list(self, request: Request, pk: str) -> Response:
+        transcript = selectors.transcript_get(user=request.user, pk=pk)
+        return self.paginated(selectors.segment_list(transcript=transcript), SegmentOutput)
+
 
 # --- Notes -------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ OBJECT_CASES = [
     Case("get", "/api/v1/transcripts/{transcript}", None, 200),
     Case("put", "/api/v1/transcripts/{transcript}", {"transcript_text": "typed"}, 200),
     Case("post", "/api/v1/transcripts/{transcript}/segments", {"seq": 1, "text": "hello"}, 201),
+    Case("get", "/api/v1/transcripts/{transcript}/segments", None, 200),
     Case("get", "/api/v1/notes/{note}", None, 200),
     Case("put", "/api/v1/notes/{note}", {"body": "changed"}, 200),
     Case("patch", "/api/v1/notes/{note}", {"body": "changed"}, 200),
