@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "scribe.core.schema.add_error_responses",
+        # Operations grouped by tag: users, consultations, transcripts, notes, prompts, AI, service.
+        "scribe.core.schema.tag_operations",
     ],
 }
 
@@ -280,6 +282,8 @@ CORS_ALLOWED_ORIGINS = env.list(
     default=[
         "http://localhost:3000",
         "http://localhost:3001",
+        "http://127.0.0.1:3000",
+        "http://127.0.0.1:3001",
         "https://scribe-project-nextjs.vercel.app",
     ],
 )

@@ -82,7 +82,16 @@ def test_it_points_redoc_at_the_schema_without_external_fonts(client):
     html = client.get("/redoc").content.decode()
     assert 'spec-url="/openapi.json"' in html
     assert "googleapis" not in html
-    assert "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in html
+    assert '<script src="/redoc/redoc.standalone.js">' in html
+
+
+def test_it_serves_redoc_without_its_logo_from_the_internet(client):
+    bundle = client.get("/redoc/redoc.standalone.js")
+    assert bundle.status_code == 200
+    assert bundle["Content-Type"].startswith("text/javascript")
+    assert len(bundle.content) > 100_000  # the whole bundle
+    assert b"cdn.redoc.ly" not in bundle.content
+    assert b"fonts.googleapis" not in bundle.content
 
 
 def test_it_serves_an_openapi_3_schema_of_the_service(client):
@@ -117,3 +126,24 @@ def test_it_generates_a_schema_that_validates_with_no_warnings():
     done = manage("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", DEBUG="true")
     assert done.returncode == 0, done.stderr[-2000:]
     assert '"openapi": "3.0.3"' in done.stdout
+
+
+def test_it_groups_operations_by_tag(client):
+    import json
+
+    schema = json.loads(client.get("/openapi.json").content)
+    tags = {
+        path: {operation["tags"][0] for operation in item.values() if isinstance(operation, dict) and "tags" in operation}
+        for path, item in schema["paths"].items()
+    }
+    assert tags["/api/v1/users/login/"] == {"users"}
+    assert tags["/api/v1/consultations/start/"] == {"consultations"}
+    assert tags["/api/v1/transcripts/{id}/segments/"] == {"transcripts"}
+    assert tags["/api/v1/transcripts/{id}/summarize/"] == {"AI"}
+    assert tags["/api/v1/notes/{id}/"] == {"notes"}
+    assert tags["/api/v1/prompts/"] == {"prompts"}
+    assert tags["/api/v1/ai/search/"] == {"AI"}
+    assert tags["/health"] == {"service"}
+    assert "api" not in set().union(*tags.values())
+    names = [tag["name"] for tag in schema["tags"]]
+    assert names[:7] == ["users", "consultations", "transcripts", "notes", "prompts", "AI", "service"]

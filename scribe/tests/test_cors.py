@@ -6,7 +6,13 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-FRONTENDS = ["http://localhost:3000", "http://localhost:3001", "https://scribe-project-nextjs.vercel.app"]
+FRONTENDS = [
+    "http://localhost:3000",
+    "http://localhost:3001",
+    "http://127.0.0.1:3000",
+    "http://127.0.0.1:3001",
+    "https://scribe-project-nextjs.vercel.app",
+]
 
 
 def preflight(client, origin: str, method: str = "POST", headers: str = "authorization, content-type, x-request-id"):
