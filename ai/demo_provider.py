@@ -49,14 +49,18 @@ _SEGMENT_SECONDS = 5.0
 # Bytes per second assumed for compressed audio whose length cannot be read (128 kbit/s).
 _COMPRESSED_BYTES_PER_SECOND = 16_000
 
-# Words that place a sentence in a SOAP section (checked in this order; the rest is history).
+# Words that place a clinician's sentence in a SOAP section (checked in this order). What
+# the patient says is history (subjective); the clinician's other lines (greetings,
+# questions) are left out.
 _SECTION_WORDS = {
     "plan": ("prescribe", "refer", "follow", "come back", "review", "book", "start", "take ", "plan", "we will",
-             "i will", "i'll", "we'll", "advice", "safety"),
+             "i will", "i'll", "we'll", "advice", "safety", "increase", "reduce", "stop "),
     "assessment": ("think", "likely", "probably", "diagnos", "sounds like", "impression", "consistent with"),
-    "objective": ("blood pressure", "temperature", "pulse", "saturation", "examin", "heart rate", "chest is",
-                  "looks", "listen", "bpm", "mmhg", "°c"),
+    "objective": ("blood pressure", "temperature", "pulse", "saturation", "oxygen", "examin", "heart rate",
+                  "chest", "clear", "looks", "listen", "bpm", "mmhg", "°c"),
 }
+_DIGIT = re.compile(r"\d")
+_LABEL = re.compile(r"^(?:patient|clinician|doctor|dr|nurse|gp)\s*:\s*", re.IGNORECASE)
 
 
 # --- answers ---------------------------------------------------------------------------
@@ -75,12 +79,16 @@ def _transcript_lines(messages: list[dict[str, Any]]) -> list[tuple[int, str, st
     return lines
 
 
-def _section_of(speaker: str, sentence: str) -> str:
+def _section_of(speaker: str, sentence: str) -> str | None:
+    if speaker == "patient" or sentence.lower().startswith("patient:"):
+        return "subjective"
     lower = sentence.lower()
     for section, words in _SECTION_WORDS.items():
-        if speaker != "patient" and any(word in lower for word in words):
+        if any(word in lower for word in words):
             return section
-    return "subjective"
+    if _DIGIT.search(sentence):
+        return "objective"
+    return "subjective" if speaker in ("", "unknown") and not sentence.rstrip().endswith("?") else None
 
 
 def demo_summary(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -91,8 +99,9 @@ def demo_summary(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any
     sections: dict[str, list[dict[str, Any]]] = {"subjective": [], "objective": [], "assessment": [], "plan": []}
     for seq, speaker, sentence in _transcript_lines(messages):
         section = _section_of(speaker, sentence)
-        if len(sections[section]) < 6:  # a note, not the whole transcript again
-            sections[section].append({"text": sentence, "evidence": [seq]})
+        if section is not None and len(sections[section]) < 6:  # a note, not the whole transcript again
+            # The sentence as said, without a "Patient:" label written into the text itself.
+            sections[section].append({"text": _LABEL.sub("", sentence), "evidence": [seq]})
     return sections
 
 

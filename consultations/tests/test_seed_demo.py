@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from io import StringIO
 
 import pytest
@@ -90,3 +93,19 @@ def test_it_explains_itself_in_help():
     text = Command().create_parser("manage.py", "seed_demo").format_help()
     assert "demo clinician" in text
     assert "--password" in text
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="needs curl")
+def test_it_prints_a_curl_that_summarises_with_the_demo_provider(live_server, transactional_db, settings):
+    settings.DEBUG = True
+    settings.AI_PROVIDER = "demo"  # what `make run` sets when no provider is configured
+    out = _seed("--url", live_server.url)
+    commands = out.split("A SOAP summary of a demo consultation:\n", 1)[1]
+
+    done = subprocess.run(["bash", "-c", commands], capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["model"] == "scribe-demo"
+    assert summary["unsupported_count"] == 0
+    assert summary["statements"]["subjective"][0]["text"] == "I've had a dry cough for about ten days."

@@ -78,6 +78,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", default=DEMO_EMAIL, help=f"the demo clinician's email (default {DEMO_EMAIL})")
         parser.add_argument("--password", help="set this password (on creation or on an existing demo clinician)")
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off (a real deployment)")
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000", help="where Scribe runs, for the printed curl commands"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -94,13 +97,36 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Password: unchanged since it was set (pass --password to set a new one)")
             shown = "<password>"
+        url = options["url"].rstrip("/")
+        login = (
+            f"curl -s -X POST {url}/api/v1/users/login -H 'Content-Type: application/json' \\\n"
+            f"       -d '{{\"email\": \"{email}\", \"password\": \"{shown}\"}}'"
+        )
         self.stdout.write(
             "Log in (after `make run`):\n"
-            "  curl -s -X POST http://127.0.0.1:8000/api/v1/users/login -H 'Content-Type: application/json' \\\n"
-            f"       -d '{{\"email\": \"{email}\", \"password\": \"{shown}\"}}'\n"
+            f"  {login}\n"
             "then send `Authorization: Bearer <access_token>`, e.g. GET /api/v1/consultations/ "
-            "(or try it at http://127.0.0.1:8000/docs)."
+            f"(or try it at {url}/docs)."
         )
+        transcript = self._summary_transcript(user)
+        if transcript is not None:
+            # The product's main job in two commands (`make run` answers with the demo AI
+            # provider when no real one is configured).
+            self.stdout.write(
+                "A SOAP summary of a demo consultation:\n"
+                f"  TOKEN=$({login} \\\n"
+                "       | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+                f"  curl -s -X POST {url}/api/v1/transcripts/{transcript.pk}/summarize "
+                "-H \"Authorization: Bearer $TOKEN\" \\\n"
+                "       -H 'Content-Type: application/json' -d '{}'"
+            )
+
+    @staticmethod
+    def _summary_transcript(user: User) -> Any:
+        first = Consultation.objects.filter(
+            clinician=user, patient_name=DEMO_CONSULTATIONS[0][0]["name"].lower()
+        ).select_related("transcript").first()
+        return getattr(first, "transcript", None)
 
     def _clinician(self, email: str, password: str | None) -> tuple[User, str | None]:
         user = User.objects.filter(email=email).first()
