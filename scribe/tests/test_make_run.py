@@ -61,6 +61,8 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
                 assert time.monotonic() < deadline, "make run did not serve within 60 s"
                 time.sleep(0.3)
         assert (status, body) == (200, {"status": "healthy"})
+        # No provider configured: the demo provider answers, and the search says so.
+        assert _demo_search(port).startswith("This is Scribe's demo AI provider")
         status, body = get_json(f"http://127.0.0.1:{port}/health/ready")
         assert (status, body["status"]) == (200, "ready")
         assert (project / "db.sqlite3").exists()  # migrated into the project's SQLite file
@@ -84,3 +86,21 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+    output = server.stdout.read().decode()
+    assert "AI: demo provider (AI_PROVIDER=demo" in output
+    assert f"Serving on http://127.0.0.1:{port}/" in output
+
+
+def _demo_search(port: int) -> str:
+    def post(path: str, body: dict, token: str | None = None) -> dict:
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    account = {"username": "newcomer", "email": "newcomer@example.org", "password": "Quiet-Harbour-42"}
+    post("/api/v1/users/register", {**account, "role": "clinician"})
+    token = post("/api/v1/users/login", {"email": account["email"], "password": account["password"]})["access_token"]
+    return post("/api/v1/ai/search", {"query": "What is asthma?"}, token)["answer"]
