@@ -51,6 +51,7 @@ def browser() -> Iterator[object]:
     ):
         options.add_argument(flag)
     options.accept_insecure_certs = True  # the test proxy's self-signed certificate
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for the docs pages
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(60)
     try:
@@ -147,3 +148,20 @@ def test_the_admin_works_over_https_behind_a_proxy_with_secure_cookies(
         assert all(h["X-Forwarded-Proto"] == "https" for h in posts)
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("path", ["/redoc", "/docs"])
+def test_the_api_docs_load_nothing_from_the_internet(browser, live_server, path):
+    """No console error: nothing refused by the page's CSP, nothing fetched from a CDN."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{live_server.url}{path}")
+    # The schema has loaded when its operations are listed (tag groups on both pages).
+    WebDriverWait(browser, 60).until(lambda d: "consultations" in d.find_element(By.TAG_NAME, "body").text)
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+    requested = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert [url for url in requested if not url.startswith(live_server.url) and not url.startswith("data:")] == []
