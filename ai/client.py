@@ -68,6 +68,13 @@ def provider_check() -> None:
             )
 
 
+def _provider() -> tuple[str, str]:
+    """(api key, base URL) of the configured provider; the demo's own with AI_PROVIDER=demo."""
+    if settings.AI_PROVIDER == "demo":
+        return demo_provider.DEMO_API_KEY, demo_provider.DEMO_BASE_URL
+    return settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL
+
+
 @functools.lru_cache(maxsize=4)
 def _client_for(api_key: str, base_url: str, max_retries: int) -> openai.OpenAI:
     # One client (one connection pool) per configuration; each call sets its own timeout
@@ -114,10 +121,7 @@ def _attempt_timeout() -> float:
 def _client() -> openai.OpenAI:
     provider_check()
     timeout_seconds = _attempt_timeout()
-    demo = settings.AI_PROVIDER == "demo"
-    api_key = demo_provider.DEMO_API_KEY if demo else settings.OPENAI_API_KEY
-    base_url = demo_provider.DEMO_BASE_URL if demo else settings.OPENAI_BASE_URL
-    client = _client_for(api_key, base_url, int(settings.AI_MAX_RETRIES))
+    client = _client_for(*_provider(), int(settings.AI_MAX_RETRIES))
     return client.with_options(timeout=openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)))
 
 
