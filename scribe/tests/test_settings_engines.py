@@ -78,7 +78,13 @@ def test_it_reads_the_log_level():
 
 def test_it_reads_cors_origins_with_the_frontend_as_default():
     default = settings_under(["CORS_ALLOWED_ORIGINS"], DEBUG="true")["CORS_ALLOWED_ORIGINS"]
-    assert default == ["http://localhost:3000", "http://localhost:3001", "https://scribe-project-nextjs.vercel.app"]
+    assert default == [
+        "http://localhost:3000",
+        "http://localhost:3001",
+        "http://127.0.0.1:3000",
+        "http://127.0.0.1:3001",
+        "https://scribe-project-nextjs.vercel.app",
+    ]
     custom = settings_under(
         ["CORS_ALLOWED_ORIGINS"], DEBUG="true", CORS_ALLOWED_ORIGINS="https://a.example,https://b.example"
     )["CORS_ALLOWED_ORIGINS"]
