@@ -38,6 +38,8 @@ class NHSTerminologyStub:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._connections = 0  # open client connections (handler threads at work)
+        self._idle = threading.Condition()
         self.reset()
         self._server = serve(self._handler_class())
 
@@ -74,6 +76,11 @@ class NHSTerminologyStub:
     def expand_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if "/ValueSet/$expand" in r.path]
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no handler thread is at work (e.g. one still sleeping on ``delay``)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._connections == 0, timeout)
+
     def close(self) -> None:
         stop(self._server)
 
@@ -81,6 +88,16 @@ class NHSTerminologyStub:
         stub = self
 
         class Handler(StubHandler):
+            def handle(self) -> None:
+                with stub._idle:
+                    stub._connections += 1
+                try:
+                    super().handle()
+                finally:
+                    with stub._idle:
+                        stub._connections -= 1
+                        stub._idle.notify_all()
+
             def _record(self, body: Any = None) -> RecordedRequest:
                 record = RecordedRequest(
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, json=body
