@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
+import urllib.parse
+import urllib.request
 
-import httpx
 import pytest
 
 from scribe.testing.cache import cache_clear
@@ -33,16 +36,18 @@ def test_a_stub_request_left_over_from_the_previous_test_changes_nothing(nhs_stu
     stub.delay = 0.5
     form = {"grant_type": "client_credentials", "client_id": stub.CLIENT_ID, "client_secret": stub.CLIENT_SECRET}
 
-    def late_request() -> None:
-        try:  # the client gives up first, as Scribe's does on a timeout
-            httpx.post(stub.auth_url, data=form, timeout=0.1)
-        except httpx.TimeoutException:
-            pass
+    def send() -> None:  # answered with a closed connection, or not at all: either is fine
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(stub.auth_url, data=urllib.parse.urlencode(form).encode(), timeout=30)
 
-    worker = threading.Thread(target=late_request)
-    worker.start()
-    worker.join()
+    client = threading.Thread(target=send)
+    client.start()
+    deadline = time.monotonic() + 30
+    while not stub.requests:  # wait until the stub holds the request (it then sleeps on it)
+        assert time.monotonic() < deadline, "the stub never received the request"
+        time.sleep(0.01)
     stub.reset()  # the next test starts while the stub still sleeps on that request
+    client.join()
     assert stub.wait_idle()  # the stub's thread woke up and answered (or not) by now
     assert stub.tokens_issued == 0
     assert stub.valid_tokens == set()
