@@ -111,11 +111,12 @@ class ConsultationAdmin(ReadOnlyRecordAdmin):
         digits = _DIGITS.sub("", search_term)
         if len(digits) == 10:  # an NHS number, typed with or without spaces
             spaced = f"{digits[:3]} {digits[3:6]} {digits[6:]}"
-            matches = (
-                matches
-                | queryset.filter(patient_data__nhs_number=digits)
-                | queryset.filter(patient_data__nhs_number=spaced)
+            # The JSON key lookup on its own, then by id: django-mongodb-backend documents
+            # JSON key lookups inside OR-ed Q objects as unreliable.
+            ids = list(
+                queryset.filter(patient_data__nhs_number__in=[digits, spaced]).values_list("pk", flat=True)[:500]
             )
+            matches = matches | queryset.filter(pk__in=ids)
         return matches, may_have_duplicates
 
     @admin.display(description="Transcript")
