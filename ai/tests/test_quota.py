@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ai.models import AiUsage
+
+# The quota is per local day: a stopped clock keeps a test from straddling midnight.
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 def test_it_answers_429_when_the_daily_quota_is_used(openai_stub, settings, clinician, other_clinician, client_for):
