@@ -236,7 +236,8 @@ RATELIMIT_IP_META_KEY = "scribe.core.clientip.client_ip"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ScribeJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON nesting limit and NUL check for every JSON body (issue 13, scribe/core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["scribe.core.parsers.ScribeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "scribe.core.pagination.PagePagination",
     "PAGE_SIZE": 20,
