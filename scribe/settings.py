@@ -370,15 +370,18 @@ LOGGING = {
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "CRITICAL", "propagate": False, "handlers": []},
         "django.db.backends": {"level": "WARNING", "propagate": True},
-        # HTTP clients log URLs with their query strings at INFO (an NHS search term)
-        # and the openai SDK logs request bodies (prompts) at DEBUG: warnings only,
-        # whatever LOG_LEVEL says.
-        "httpx": {"level": "WARNING", "propagate": True},
-        "httpcore": {"level": "WARNING", "propagate": True},
-        "openai": {"level": "WARNING", "propagate": True},
-        "urllib3": {"level": "WARNING", "propagate": True},
     },
 }
+# --- HTTP client loggers (issue 13) ---
+# HTTP clients log URLs with their query strings at INFO (an NHS search term, a key in a
+# provider URL) and the openai SDK logs request bodies (prompts) at DEBUG: warnings only,
+# whatever LOG_LEVEL says. Which loggers those are is read from the installed packages
+# (the SDKs and their dependencies), not listed by hand.
+from scribe.core.logging import http_client_logger_names  # noqa: E402
+
+LOGGING["loggers"].update(
+    {name: {"level": "WARNING", "propagate": True} for name in http_client_logger_names()}
+)
 
 # --- AI provider and NHS terminology server (see README "AI") ----------------------
 
