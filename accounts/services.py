@@ -154,8 +154,7 @@ def user_login(*, request, email: str, password: str) -> tuple[User, ScribeAcces
     success. Failed attempts count towards the per-email limit.
     """
     email = normalise_email(email)
-    ratelimits.login_ip(request)
-    ratelimits.login_email_check(request, email)
+    ratelimits.login_attempt(request, email)
     user = authenticate(getattr(request, "_request", request), username=email, password=password)
     if user is None:
         ratelimits.login_email_failed(request, email)
