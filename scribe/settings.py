@@ -198,6 +198,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=60)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
+# --- Refresh grace window (issue 13) ---
+# A rotated refresh token presented again within this many seconds (two tabs refreshing
+# at once, a retry after a lost answer) gets the pair already issued for it instead of
+# ending the login; later, reuse still revokes the whole login. 0 turns the grace off.
+REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
