@@ -26,6 +26,7 @@ from ai.summaries import SummaryJob, summary_prepare, summary_run, summary_strea
 from consultations.selectors import prompt_get_usable, transcript_get
 from scribe.core.exceptions import InvalidInput
 from scribe.core.parsers import ScribeMultiPartParser, json_parser_classes
+from scribe.core.serializers import QuerySerializer
 
 # A 1x1 PNG: lets the schema's explicit examples (and the fuzzer) reach the model.
 PNG_1X1_DATA_URL = (
@@ -41,7 +42,7 @@ class JSONWhateverAccepted(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class StreamQuerySerializer(serializers.Serializer):
+class StreamQuerySerializer(QuerySerializer):
     stream = serializers.BooleanField(required=False, default=False)
 
 
