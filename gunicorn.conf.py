@@ -20,6 +20,17 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-# Bodies are bounded by Scribe's BodySizeLimitMiddleware; header sizes by gunicorn's defaults.
+# Bodies are bounded by Scribe's BodySizeLimitMiddleware.
+# --- Request limits and JSON refusals (issue 13) ---
+# Request line (method + URL) up to 8190 bytes (gunicorn's maximum), at most 100 header
+# fields of at most 8190 bytes each; beyond them gunicorn answers 414/431 itself, before
+# Django. Those answers, and its 400s for malformed or ambiguous requests (Transfer-Encoding
+# with Content-Length, duplicate Content-Length...), are JSON in the contract's shape
+# (scribe/gunicorn_errors.py) instead of gunicorn's HTML page. See README "Hardening".
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+import scribe.gunicorn_errors  # noqa: E402,F401  (replaces gunicorn's HTML error writer)
+
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200

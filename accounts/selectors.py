@@ -56,6 +56,11 @@ def login_session_families(*, user: User, now: datetime, exclude: str | None = N
     return list(queryset.values_list("family", flat=True))
 
 
+def revocation_time(*, key: str, reason: str) -> datetime | None:
+    """When ``key`` was revoked for ``reason`` (e.g. when a refresh token rotated), or None."""
+    return RevokedToken.objects.filter(key=key, reason=reason).values_list("created_at", flat=True).first()
+
+
 def scribe_token_revocation(token: ScribeAccessToken | ScribeRefreshToken) -> str | None:
     """The reason ``token`` (or its login) is revoked, or None. Family wins over jti."""
     by_family, by_jti = family_key(token["sid"]), jti_key(token["jti"])

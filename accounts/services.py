@@ -8,7 +8,7 @@ row with a unique key, so "already revoked" and "lost a race" are both simply an
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -34,6 +34,8 @@ from accounts.selectors import (
     family_key,
     jti_key,
     login_session_families,
+    revocation_time,
+    revocations_for,
     scribe_token_revocation,
     user_email_taken,
     user_get,
@@ -49,6 +51,8 @@ from accounts.tokens import (
     legacy_revocation_key,
     new_family,
     new_session_tokens,
+    rotated_jti,
+    rotated_session_tokens,
     token_expires_at,
 )
 from scribe.core.exceptions import ApplicationError, InvalidInput
@@ -68,7 +72,7 @@ class NotAuthenticated(ApplicationError):
 # --- Revocation -----------------------------------------------------------------------
 
 
-def token_revoke(*, key: str, reason: str, expires_at: datetime) -> bool:
+def token_revoke(*, key: str, reason: str, expires_at: datetime, created_at: datetime | None = None) -> bool:
     """Record that ``key`` is revoked. Idempotent: True if this call wrote the row.
 
     The atomic block is only a savepoint so that, on SQL engines, a duplicate
@@ -77,7 +81,9 @@ def token_revoke(*, key: str, reason: str, expires_at: datetime) -> bool:
     """
     try:
         with transaction.atomic():
-            RevokedToken.objects.create(key=key, reason=reason, expires_at=expires_at)
+            RevokedToken.objects.create(
+                key=key, reason=reason, expires_at=expires_at, created_at=created_at or timezone.now()
+            )
     except IntegrityError:
         return False
     return True
@@ -162,8 +168,7 @@ def user_login(*, request, email: str, password: str) -> tuple[User, ScribeAcces
     success. Failed attempts count towards the per-email limit.
     """
     email = normalise_email(email)
-    ratelimits.login_ip(request)
-    ratelimits.login_email_check(request, email)
+    ratelimits.login_attempt(request, email)
     user = authenticate(getattr(request, "_request", request), username=email, password=password)
     if user is None:
         ratelimits.login_email_failed(request, email)
@@ -188,8 +193,12 @@ def token_refresh(*, request, raw_refresh: str) -> tuple[User, ScribeAccessToken
     """Rotate a refresh token: a new pair in the same login; the old refresh token dies.
 
     Presenting a refresh token that was already rotated means a copy of it exists
-    somewhere: the whole login is revoked and the answer is 401. Two concurrent
-    refreshes with one token are the same case (only one insert of its jti wins).
+    somewhere: the whole login is revoked and the answer is 401. Except within
+    ``REFRESH_REUSE_GRACE_SECONDS`` of its rotation, while the pair it rotated into has
+    not been rotated in turn: then it is a second tab (or a retry after a lost answer)
+    refreshing with the same token, and it gets the very pair the first refresh got.
+    Concurrent refreshes with one token are decided by the unique insert of its jti;
+    the losers take the grace path and get the winner's pair.
     """
     try:
         old = decode_refresh(raw_refresh)
@@ -200,9 +209,7 @@ def token_refresh(*, request, raw_refresh: str) -> tuple[User, ScribeAccessToken
     ratelimits.refresh_user(request, user_id)
 
     reason = scribe_token_revocation(old)
-    if reason == RevocationReason.ROTATED:
-        _refresh_reused(request, user_id=user_id, family=family)
-    if reason is not None:
+    if reason is not None and reason != RevocationReason.ROTATED:
         security_event("refresh_failed", request=request, user_id=user_id, reason="revoked")
         raise NotAuthenticated(SESSION_REVOKED, code="token_revoked")
 
@@ -211,18 +218,42 @@ def token_refresh(*, request, raw_refresh: str) -> tuple[User, ScribeAccessToken
         security_event("refresh_failed", request=request, user_id=user_id, reason="inactive_or_unknown_user")
         raise NotAuthenticated(INVALID_CREDENTIALS)
 
-    if not token_revoke(key=jti_key(old["jti"]), reason=RevocationReason.ROTATED, expires_at=token_expires_at(old)):
-        _refresh_reused(request, user_id=user_id, family=family)  # lost the race to another refresh
+    # Whole seconds: a JWT's iat/exp are, and the grace path re-issues from this time.
+    issued_at = timezone.now().replace(microsecond=0)
+    if reason == RevocationReason.ROTATED or not token_revoke(
+        key=jti_key(old["jti"]), reason=RevocationReason.ROTATED, expires_at=token_expires_at(old), created_at=issued_at
+    ):
+        return _refresh_again_within_grace(request, user=user, old=old)
 
-    access, refresh = new_session_tokens(user=user, family=family)
+    access, refresh = rotated_session_tokens(user=user, family=family, parent_jti=old["jti"], issued_at=issued_at)
     LoginSession.objects.filter(family=family).update(expires_at=token_expires_at(refresh))
     return user, access, refresh
 
 
-def _refresh_reused(request, *, user_id: str, family: str) -> None:
+def _refresh_again_within_grace(
+    request, *, user: User, old: ScribeRefreshToken
+) -> tuple[User, ScribeAccessToken, ScribeRefreshToken]:
+    """``old`` was rotated already: its pair again if still in the grace window, else the
+    login ends (reuse of a rotated refresh token)."""
+    user_id, family = old["userID"], old["sid"]
+    rotated_at = revocation_time(key=jti_key(old["jti"]), reason=RevocationReason.ROTATED)
+    grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
+    if grace and rotated_at is not None and timezone.now() - rotated_at <= grace:
+        child = revocations_for(keys=[jti_key(rotated_jti(old["jti"], "refresh")), family_key(family)])
+        if not child:  # the pair it got is still the login's newest, and the login is alive
+            security_event("refresh_repeated", request=request, user_id=user_id, level=logging.INFO)
+            access, refresh = rotated_session_tokens(
+                user=user, family=family, parent_jti=old["jti"], issued_at=rotated_at
+            )
+            return user, access, refresh
+    raise _refresh_reused(request, user_id=user_id, family=family)
+
+
+def _refresh_reused(request, *, user_id: str, family: str) -> NotAuthenticated:
+    """End the login a reused refresh token belongs to; the error to raise."""
     login_session_revoke(family=family, reason=RevocationReason.REUSE)
     security_event("refresh_token_reused", request=request, user_id=user_id, reason="login_revoked")
-    raise NotAuthenticated(SESSION_REVOKED, code="token_revoked")
+    return NotAuthenticated(SESSION_REVOKED, code="token_revoked")
 
 
 def user_logout(*, request, user: User, token: ScribeAccessToken | LegacyToken, raw_refresh: str | None) -> None:

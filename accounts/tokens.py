@@ -13,6 +13,7 @@ and no ``token_type``. They are never issued, only accepted until they expire.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +55,31 @@ def new_session_tokens(*, user, family: str) -> tuple[ScribeAccessToken, ScribeR
         _stamp(ScribeAccessToken(), user=user, family=family),
         _stamp(ScribeRefreshToken(), user=user, family=family),
     )
+
+
+def rotated_jti(parent_jti: str, kind: str) -> str:
+    """The jti of the ``kind`` ("access"/"refresh") token issued when ``parent_jti`` rotated.
+
+    Derived (keyed with the signing secret, so only Scribe can compute it) rather than
+    random, so the pair issued for one refresh token can be issued again, byte for byte,
+    without ever storing a token (see ``rotated_session_tokens``).
+    """
+    message = f"rotation:{kind}:{parent_jti}".encode()
+    return hmac.new(settings.JWT_SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def rotated_session_tokens(
+    *, user, family: str, parent_jti: str, issued_at: datetime
+) -> tuple[ScribeAccessToken, ScribeRefreshToken]:
+    """The pair a refresh token rotates into: the same every time for the same parent and
+    time (same claims, jtis, iat and exp), so a refresh sent twice can be answered twice
+    with the pair the first one got. Writes nothing."""
+    access, refresh = new_session_tokens(user=user, family=family)
+    for token, kind in ((access, "access"), (refresh, "refresh")):
+        token.set_exp(from_time=issued_at)
+        token.set_iat(at_time=issued_at)
+        token["jti"] = rotated_jti(parent_jti, kind)
+    return access, refresh
 
 
 def pair_body(access: Token, refresh: Token) -> dict[str, Any]:

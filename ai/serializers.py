@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from scribe.core.serializers import StrictSerializer
+from scribe.core.serializers import QuerySerializer, StrictSerializer
 
 QUERY_MAX_CHARS = 2_000
 PROMPT_MAX_CHARS = 20_000
 TRANSCRIPT_MAX_CHARS = 500_000
 IMAGE_REFERENCE_MAX_CHARS = 8_000_000  # a data URL of a 5 MiB image, base64 encoded
+# What ai.images accepts (it checks the rest: host, redirects, the bytes); in the schema too.
+IMAGE_REFERENCE_PATTERN = r"^(https://|data:)"
 
 
 # --- input ----------------------------------------------------------------------------
@@ -24,14 +26,9 @@ class SummaryInputSerializer(StrictSerializer):
     prompt_id = serializers.CharField(required=False, max_length=64)
     prompt_text = serializers.CharField(required=False, max_length=PROMPT_MAX_CHARS)
 
-    def validate(self, attrs):
-        if ("transcript_text" in attrs) == ("transcript_id" in attrs):
-            raise serializers.ValidationError(
-                {"transcript_text": ["Send either transcript_text or transcript_id."]}
-            )
-        if "prompt_id" in attrs and "prompt_text" in attrs:
-            raise serializers.ValidationError({"prompt_text": ["Send either prompt_id or prompt_text, not both."]})
-        return attrs
+    # Checked by StrictSerializer and written into the schema (oneOf / not).
+    one_of_required = ("transcript_text", "transcript_id")
+    mutually_exclusive = (("prompt_id", "prompt_text"),)
 
 
 class SummarizeInputSerializer(StrictSerializer):
@@ -41,7 +38,12 @@ class SummarizeInputSerializer(StrictSerializer):
 class ImagesInputSerializer(StrictSerializer):
     prompt = serializers.CharField(max_length=PROMPT_MAX_CHARS)
     images = serializers.ListField(
-        child=serializers.CharField(max_length=IMAGE_REFERENCE_MAX_CHARS, trim_whitespace=True),
+        child=serializers.RegexField(
+            IMAGE_REFERENCE_PATTERN,
+            max_length=IMAGE_REFERENCE_MAX_CHARS,
+            trim_whitespace=True,
+            error_messages={"invalid": "Must be an https URL or a data: URL."},
+        ),
         min_length=1,
     )
 
@@ -64,7 +66,7 @@ class TranscribeInputSerializer(serializers.Serializer):
     start_seq = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
 
-class ClinicalCodesQuerySerializer(serializers.Serializer):
+class ClinicalCodesQuerySerializer(QuerySerializer):
     term = serializers.CharField(min_length=2, max_length=100, trim_whitespace=True)
 
 

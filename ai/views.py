@@ -15,7 +15,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import IsClinician, IsPatientOrClinician
@@ -26,6 +25,8 @@ from ai.services import audio_transcribe, clinical_codes_search, image_analyse, 
 from ai.summaries import SummaryJob, summary_prepare, summary_run, summary_stream
 from consultations.selectors import prompt_get_usable, transcript_get
 from scribe.core.exceptions import InvalidInput
+from scribe.core.parsers import ScribeMultiPartParser, json_parser_classes
+from scribe.core.serializers import QuerySerializer
 
 # A 1x1 PNG: lets the schema's explicit examples (and the fuzzer) reach the model.
 PNG_1X1_DATA_URL = (
@@ -41,7 +42,7 @@ class JSONWhateverAccepted(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class StreamQuerySerializer(serializers.Serializer):
+class StreamQuerySerializer(QuerySerializer):
     stream = serializers.BooleanField(required=False, default=False)
 
 
@@ -162,7 +163,7 @@ class AIViewSet(_AIViewSet):
             )
         ],
     )
-    @action(detail=False, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
+    @action(detail=False, methods=["post"], parser_classes=[*json_parser_classes(), ScribeMultiPartParser])
     def images(self, request):
         if request.content_type.startswith("multipart/"):
             prompt, images = _images_from_upload(request)
@@ -175,7 +176,7 @@ class AIViewSet(_AIViewSet):
         request={"multipart/form-data": s.TranscribeInputSerializer},
         responses={200: s.TranscriptionSerializer, **UPSTREAM_RESPONSES},
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    @action(detail=False, methods=["post"], parser_classes=[ScribeMultiPartParser])
     def transcribe(self, request):
         data = _valid(s.TranscribeInputSerializer, request.data)
         transcript = (

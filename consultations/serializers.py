@@ -22,7 +22,7 @@ from consultations.services import (
     SEGMENT_MAX_SEQ,
     TRANSCRIPT_TEXT_MAX_CHARS,
 )
-from scribe.core.serializers import IdField, StrictSerializer
+from scribe.core.serializers import IdField, QuerySerializer, StrictSerializer
 
 PATIENT_DATA_MAX_BYTES = 10_000
 NOTE_BODY_MAX_CHARS = 50_000
@@ -61,6 +61,8 @@ class StrictBooleanField(serializers.BooleanField):
 
 class IdInputField(serializers.CharField):
     """An id sent in a body: a string (or, leniently, a JSON integer on SQL engines)."""
+
+    json_types = (str, int)
 
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, str | int):
@@ -111,11 +113,13 @@ class DateOrDateTimeField(serializers.DateTimeField):
         super().__init__(input_formats=["iso-8601", "%Y-%m-%d"], **kwargs)
 
 
-class ConsultationFilterInput(serializers.Serializer):
+class ConsultationFilterInput(QuerySerializer):
     status = serializers.ChoiceField(choices=ConsultationStatus.choices, required=False)
     started_after = DateOrDateTimeField(required=False, help_text="Started at or after this time.")
     started_before = DateOrDateTimeField(required=False, help_text="Started before this time.")
-    search = serializers.CharField(required=False, max_length=PATIENT_NAME_MAX_CHARS, help_text="Part of the patient's name.")
+    search = serializers.CharField(
+        required=False, min_length=1, max_length=PATIENT_NAME_MAX_CHARS, help_text="Part of the patient's name."
+    )
 
 
 class SummaryOutput(serializers.ModelSerializer):
@@ -278,8 +282,8 @@ class NoteOutput(serializers.ModelSerializer):
         fields = ["id", "consultation", "transcript", "body", "created_at", "updated_at"]
 
 
-class NoteFilterInput(serializers.Serializer):
-    consultation = serializers.CharField(required=False, max_length=64)
+class NoteFilterInput(QuerySerializer):
+    consultation = serializers.CharField(required=False, min_length=1, max_length=64)
 
 
 # --- Prompts -------------------------------------------------------------------------

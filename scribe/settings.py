@@ -198,6 +198,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 ACCESS_TOKEN_MINUTES = env.int("ACCESS_TOKEN_MINUTES", default=60)
 REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
+# --- Refresh grace window (issue 13) ---
+# A rotated refresh token presented again within this many seconds (two tabs refreshing
+# at once, a retry after a lost answer) gets the pair already issued for it instead of
+# ending the login; later, reuse still revokes the whole login. 0 turns the grace off.
+REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
@@ -236,7 +241,8 @@ RATELIMIT_IP_META_KEY = "scribe.core.clientip.client_ip"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ScribeJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON nesting limit and NUL check for every JSON body (issue 13, scribe/core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["scribe.core.parsers.ScribeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "scribe.core.pagination.PagePagination",
     "PAGE_SIZE": 20,
@@ -373,15 +379,18 @@ LOGGING = {
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "CRITICAL", "propagate": False, "handlers": []},
         "django.db.backends": {"level": "WARNING", "propagate": True},
-        # HTTP clients log URLs with their query strings at INFO (an NHS search term)
-        # and the openai SDK logs request bodies (prompts) at DEBUG: warnings only,
-        # whatever LOG_LEVEL says.
-        "httpx": {"level": "WARNING", "propagate": True},
-        "httpcore": {"level": "WARNING", "propagate": True},
-        "openai": {"level": "WARNING", "propagate": True},
-        "urllib3": {"level": "WARNING", "propagate": True},
     },
 }
+# --- HTTP client loggers (issue 13) ---
+# HTTP clients log URLs with their query strings at INFO (an NHS search term, a key in a
+# provider URL) and the openai SDK logs request bodies (prompts) at DEBUG: warnings only,
+# whatever LOG_LEVEL says. Which loggers those are is read from the installed packages
+# (the SDKs and their dependencies), not listed by hand.
+from scribe.core.logging import http_client_logger_names  # noqa: E402
+
+LOGGING["loggers"].update(
+    {name: {"level": "WARNING", "propagate": True} for name in http_client_logger_names()}
+)
 
 # --- AI provider and NHS terminology server (see README "AI") ----------------------
 

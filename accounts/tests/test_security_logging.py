@@ -51,7 +51,8 @@ def test_it_logs_a_failed_login_for_an_unknown_email_without_the_email(caplog):
     _no_secrets(caplog, SECRET_PASSWORD, "ghost@example.org")
 
 
-def test_it_logs_refresh_reuse_and_rejected_tokens_without_the_tokens(clinician, login, bearer, caplog):
+def test_it_logs_refresh_reuse_and_rejected_tokens_without_the_tokens(clinician, login, bearer, caplog, settings):
+    settings.REFRESH_REUSE_GRACE_SECONDS = 0  # reuse at once (the grace window: test_refresh_grace)
     tokens = login(clinician)
     APIClient().post(REFRESH_URL, {"refresh_token": tokens["refresh_token"]})
     caplog.set_level(logging.INFO, logger="scribe.security")

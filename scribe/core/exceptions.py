@@ -8,10 +8,12 @@ Services raise ``ApplicationError`` subclasses; DRF's exceptions, Django's
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf_exceptions
@@ -79,6 +81,45 @@ class ServiceUnavailable(ApplicationError):
     default_detail = "A service Scribe depends on is unavailable. Please try again later."
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    default_detail = "The database is unavailable. Please try again shortly."
+
+
+# How long a client should wait after a database outage answer (seconds).
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+# Errors that mean "the database cannot be reached or dropped the connection", as opposed
+# to a bug in a query: Django's wrappers of the SQL drivers' errors, and PyMongo's (which
+# django-mongodb-backend re-raises as a plain DatabaseError *from* the PyMongo error).
+_DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+try:
+    from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+
+    _DATABASE_UNAVAILABLE += (ServerSelectionTimeoutError, AutoReconnect)
+except ImportError:  # pragma: no cover - pymongo is a requirement, but scribe.core does not insist
+    pass
+
+
+def database_unavailable_cause(exc: BaseException | None) -> BaseException | None:
+    """The database-availability error in ``exc``'s chain (cause/context), or None."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, _DATABASE_UNAVAILABLE):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _database_unavailable_body_and_log(cause: BaseException) -> tuple[dict[str, Any], dict[str, str]]:
+    # One line per request, the error's class only: a driver's message can name hosts,
+    # users or the statement's parameters.
+    logger.error("database_unavailable", extra={"event": "database_unavailable", "error": type(cause).__name__})
+    body = error_body(DatabaseUnavailable.default_detail, DatabaseUnavailable.code)
+    return body, {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+
+
 class UpstreamError(ApplicationError):
     status_code = 502
     code = "upstream_error"
@@ -133,6 +174,13 @@ _DRF_CODES = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every API error leaves through here."""
+    cause = database_unavailable_cause(exc)
+    if cause is not None:
+        set_rollback()
+        body, headers = _database_unavailable_body_and_log(cause)
+        response = Response(body, status=503, headers=headers)
+        response._has_been_logged = True  # Django's request logger would log it a second time
+        return response
     if isinstance(exc, Ratelimited):
         # django-ratelimit's decorators raise a PermissionDenied subclass: a 429, never a 403.
         exc = RateLimited(headers={"Retry-After": str(DECORATOR_RETRY_AFTER_SECONDS)})
@@ -208,6 +256,14 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
+    # Django calls this while handling the exception, so it is still sys.exc_info():
+    # plain Django views (admin, probes) get the same 503 for a database outage.
+    cause = database_unavailable_cause(sys.exc_info()[1])
+    if cause is not None:
+        body, headers = _database_unavailable_body_and_log(cause)
+        response = JsonResponse(body, status=503, headers=headers)
+        response._has_been_logged = True
+        return response
     return json_error(500, "Internal server error.", "server_error")
 
 

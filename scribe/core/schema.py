@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
 
 class ScribeJWTScheme(SimpleJWTScheme):
@@ -10,6 +12,53 @@ class ScribeJWTScheme(SimpleJWTScheme):
 
     target_class = "accounts.authentication.ScribeJWTAuthentication"
     match_subclasses = True
+
+class NonBlankTextSchema(OpenApiSerializerFieldExtension):
+    """A request's text field that is trimmed and may not be blank needs a character that
+    is not whitespace (``"\\v"`` is blank once trimmed): the schema says so with a pattern."""
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if (
+            direction == "request"
+            and getattr(field, "trim_whitespace", False)
+            and not getattr(field, "allow_blank", True)
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+            and "format" not in schema
+            and "enum" not in schema
+            and not any(isinstance(validator, RegexValidator) for validator in field.validators)
+        ):
+            schema["pattern"] = r"\S"
+        return schema
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """Request bodies of every ``StrictSerializer`` say what the server enforces: no other
+    properties, and the serializer's one-of / mutually exclusive field groups."""
+
+    target_class = "scribe.core.serializers.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction != "request":
+            return schema
+        schema["additionalProperties"] = False
+        one_of = self.target.one_of_required
+        if one_of:
+            schema["oneOf"] = [{"required": [name]} for name in one_of]
+        exclusive = [group for group in self.target.mutually_exclusive if len(group) > 1]
+        if exclusive:
+            schema.setdefault("allOf", []).extend(
+                {"not": {"required": [first, other]}} for group in exclusive for first in group[:1] for other in group[1:]
+            )
+        return schema
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -38,7 +87,23 @@ _COMMON = {
 }
 
 
+def _require_bodies_that_need_a_field(result) -> None:
+    # drf-spectacular marks a body optional when no single property is required; a body
+    # whose schema demands one of several (oneOf) cannot be left out either.
+    schemas = result.get("components", {}).get("schemas", {})
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if not body:
+                continue
+            for media in body.get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if schemas.get(ref.rsplit("/", 1)[-1], {}).get("oneOf"):
+                    body["required"] = True
+
+
 def add_error_responses(result, generator, request, public):
+    _require_bodies_that_need_a_field(result)
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from rest_framework import serializers
 
 
@@ -14,12 +16,101 @@ class IdField(serializers.CharField):
         return str(value)
 
 
+def _json_types(field: serializers.Field) -> tuple[type, ...] | None:
+    """The JSON types a field takes in a JSON body (None: the field checks for itself).
+
+    A field may say so itself with a ``json_types`` attribute (an id accepted as a
+    string or an integer, say).
+    """
+    declared = getattr(field, "json_types", None)
+    if declared is not None:
+        return tuple(declared)
+    if isinstance(field, serializers.BooleanField):
+        return (bool,)
+    if isinstance(field, serializers.IntegerField):
+        return (int,)
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
+        return (int, float)
+    if isinstance(field, serializers.ChoiceField):
+        return (str,) if all(isinstance(key, str) for key in field.choices) else None
+    if isinstance(field, serializers.CharField | serializers.DateTimeField | serializers.DateField):
+        return (str,)
+    return None
+
+
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+
+
+def _wrong_type(field: serializers.Field, value: Any) -> str | None:
+    """The message when ``value`` (from a JSON body) is not of a type ``field`` takes."""
+    if value is None:
+        return None  # allow_null is the field's own decision
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        for item in value:
+            message = _wrong_type(field.child, item)
+            if message:
+                return message
+        return None
+    allowed = _json_types(field)
+    if allowed is None:
+        return None
+    if isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed):
+        return None
+    return "Must be " + " or ".join(_TYPE_NAMES.get(kind, kind.__name__) for kind in allowed) + "."
+
+
 class StrictSerializer(serializers.Serializer):
-    """Rejects fields it does not know (a typo or a mass-assignment attempt is a 400)."""
+    # The base of every input serializer: what the OpenAPI schema promises, enforced.
+    # (Comments, not a docstring: drf-spectacular would show it on every request body.)
+    # - Fields it does not know are refused (a typo or a mass-assignment attempt is a
+    #   400); the schema says ``additionalProperties: false`` (scribe.core.schema).
+    # - In a JSON body every field takes its JSON type only: 0 is not text, "5" is not a
+    #   number, "true" is not a boolean (REST framework would coerce them). Multipart and
+    #   query values are text by nature and are left to the fields.
+    # - ``one_of_required``: field names of which exactly one must be sent, and
+    #   ``mutually_exclusive``: groups of which at most one may be; both are validated
+    #   here and written into the schema (oneOf / not), so a subclass declares them once.
+
+    one_of_required: ClassVar[tuple[str, ...]] = ()
+    mutually_exclusive: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            if not hasattr(data, "getlist"):  # a JSON object, not form or query data
+                wrong = {
+                    name: [message]
+                    for name, field in self.fields.items()
+                    if name in data and not field.read_only and (message := _wrong_type(field, data[name]))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
+            self._check_groups(data)
+        return super().to_internal_value(data)
+
+    def _check_groups(self, data: dict[str, Any]) -> None:
+        if self.one_of_required and sum(name in data for name in self.one_of_required) != 1:
+            names = " or ".join(self.one_of_required)
+            raise serializers.ValidationError({self.one_of_required[0]: [f"Send exactly one of {names}."]})
+        for group in self.mutually_exclusive:
+            if sum(name in data for name in group) > 1:
+                raise serializers.ValidationError({group[-1]: [f"Send at most one of {', '.join(group)}."]})
+
+
+class QuerySerializer(serializers.Serializer):
+    # The base of query-string serializers: a parameter sent empty (?consultation=) is
+    # refused rather than ignored, unless its field allows blank values.
+
+    def to_internal_value(self, data):
+        empty = {
+            name: ["Must not be empty."]
+            for name, field in self.fields.items()
+            if hasattr(data, "getlist")
+            and any(value == "" for value in data.getlist(name))
+            and not getattr(field, "allow_blank", False)
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
         return super().to_internal_value(data)

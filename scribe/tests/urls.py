@@ -62,6 +62,38 @@ def streaming_view(request):
     return StreamingHttpResponse(body(), content_type="text/plain")
 
 
+def _database_error(kind: str) -> Exception:
+    """What each engine raises when its database is out of reach (chained as the drivers do)."""
+    from django.db import DatabaseError, InterfaceError, OperationalError
+    from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+
+    if kind == "operational":
+        return OperationalError(f"connection to server failed for {PATIENT_NAME}")
+    if kind == "interface":
+        return InterfaceError("connection already closed")
+    if kind == "selection":
+        return ServerSelectionTimeoutError("mongodb:27017: timed out")
+    # django-mongodb-backend wraps PyMongo's errors: DatabaseError from AutoReconnect.
+    try:
+        raise AutoReconnect("connection reset by peer")
+    except AutoReconnect as exc:
+        wrapped = DatabaseError("query failed")
+        wrapped.__cause__ = exc
+        return wrapped
+
+
+class DatabaseDownView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, kind):
+        raise _database_error(kind)
+
+
+def database_down_plain_view(request, kind):
+    raise _database_error(kind)
+
+
 class WhoAmIView(APIView):
     """Authenticated with the project's default (JWT) authentication."""
 
@@ -75,6 +107,8 @@ urlpatterns = [
     path("probe/echo", EchoView.as_view()),
     path("probe/upload/echo", EchoView.as_view()),
     path("probe/crash", CrashView.as_view()),
+    path("probe/database-down/<str:kind>", DatabaseDownView.as_view()),
+    path("probe/plain/database-down/<str:kind>", database_down_plain_view),
     path("probe/chatty", ChattyView.as_view()),
     path("", include("scribe.urls")),
 ]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consultations.models import Consultation
 from consultations.selectors import consultation_export
+from scribe.core.files import output_path_check, private_file_write
 from scribe.core.ids import parse_pk
 
 
@@ -24,9 +24,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("id", help="the consultation's id")
         parser.add_argument("--legacy", action="store_true", help="ID is the consultation's _id in the Node.js database")
-        parser.add_argument("--output", metavar="FILE", help="write the JSON here instead of stdout")
+        parser.add_argument("--output", metavar="FILE", help="write the JSON here instead of stdout (created 0600)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        output = output_path_check(options["output"]) if options["output"] else None
         raw = options["id"]
         if options["legacy"]:
             lookup = {"legacy_id": raw.strip().lower()}
@@ -39,8 +40,8 @@ class Command(BaseCommand):
         if consultation is None:
             raise CommandError(f"No consultation with {'legacy ' if options['legacy'] else ''}id {raw!r}.")
         text = json.dumps(consultation_export(consultation), indent=2, ensure_ascii=False, sort_keys=False)
-        if options["output"]:
-            Path(options["output"]).write_text(text + "\n", encoding="utf-8")
+        if output is not None:
+            private_file_write(output, text + "\n")  # patient data: owner-only (0600)
             self.stderr.write(f"Consultation {consultation.pk} written to {options['output']}")
         else:
             self.stdout.write(text)

@@ -11,6 +11,7 @@ from consultations.legacy.importer import ImportInterrupted, LegacyImporter
 from consultations.legacy.progress import LineProgress, TerminalProgress
 from consultations.legacy.readers import DumpReader, LegacyReader, ReaderError, open_live_reader
 from consultations.legacy.report import ImportReport
+from scribe.core.files import output_path_check
 
 EXIT_SKIPPED = 3
 EXIT_INTERRUPTED = 4
@@ -55,6 +56,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["report"]:
+            output_path_check(options["report"], option="--report")  # before the import, not after it
         reader = self._reader(options)
         progress = self._progress(options["progress"])
         importer = LegacyImporter(

@@ -6,9 +6,12 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role, User, normalise_email
+from accounts.serializers import RegisterInput
 from accounts.services import user_register
 from consultations import services
 from consultations.models import Consultation, Prompt
@@ -85,6 +88,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError("DEBUG is off: this looks like a real deployment. Pass --force to seed it anyway.")
+        self._check_like_registration(options["email"], options["password"])
         email = normalise_email(options["email"])
         user, password = self._clinician(email, options["password"])
         prompt = self._prompt(user)
@@ -127,6 +131,23 @@ class Command(BaseCommand):
             clinician=user, patient_name=DEMO_CONSULTATIONS[0][0]["name"].lower()
         ).select_related("transcript").first()
         return getattr(first, "transcript", None)
+
+    def _check_like_registration(self, email: str, password: str | None) -> None:
+        """The email and password rules of ``POST users/register``, before anything is written."""
+        data = {"username": DEMO_USERNAME, "email": email, "role": Role.CLINICIAN}
+        # A random password passes; the one given is checked by the service's validators below.
+        checked = RegisterInput(data={**data, "password": password or "x"})
+        problems: dict[str, list[str]] = (
+            {} if checked.is_valid() else {name: [str(m) for m in messages] for name, messages in checked.errors.items()}
+        )
+        if password:
+            try:
+                validate_password(password, user=User(email=normalise_email(email), username=DEMO_USERNAME))
+            except ValidationError as exc:
+                problems.setdefault("password", []).extend(exc.messages)
+        if problems:
+            lines = "; ".join(f"--{name}: {' '.join(str(m) for m in messages)}" for name, messages in problems.items())
+            raise CommandError(f"Refused (the rules of registration): {lines}")
 
     def _clinician(self, email: str, password: str | None) -> tuple[User, str | None]:
         user = User.objects.filter(email=email).first()
