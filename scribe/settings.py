@@ -424,6 +424,12 @@ UPLOAD_BODY_LIMITS.update(
         "/api/v1/ai/transcribe": AI_AUDIO_MAX_BYTES + 65_536,
     }
 )
+# --- Node.js compatibility surface (issue 9) ---
+# Per IP: unauthenticated email-availability checks (GET /users/checkEmail, /api/v1/users/check-email).
+RATELIMIT_CHECK_EMAIL_IP = env.str("RATELIMIT_CHECK_EMAIL_IP", default="30/m")
+# The Node.js backend took JSON bodies up to 10 MB on /api/ai/analyze (base64 images);
+# every other Node.js route keeps MAX_REQUEST_BODY_BYTES.
+UPLOAD_BODY_LIMITS["/api/ai/analyze"] = env.int("NODE_ANALYZE_MAX_BODY_BYTES", default=10 * 1_000_000)
 
 
 # BodySizeLimitMiddleware enforces the per-path limits; Django's own in-memory cap
