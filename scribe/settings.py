@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "accounts",
     "consultations",
     "ai",
+    "legacy_api",
 ]
 
 MIDDLEWARE = [

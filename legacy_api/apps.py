@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class LegacyApiConfig(AppConfig):
+    name = "legacy_api"
+    verbose_name = "Node.js compatibility"
