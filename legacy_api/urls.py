@@ -16,7 +16,7 @@ urlpatterns = [
     path("users/profile", views.ProfileView.as_view(), name="node-profile"),
     path("users/checkEmail", views.CheckEmailView.as_view(), name="node-check-email"),
     # The path the Node.js router really had (mounted at /users, declared /users/checkEmail).
-    path("users/users/checkEmail", views.CheckEmailView.as_view(), name="node-check-email-doubled"),
+    path("users/users/checkEmail", views.CheckEmailDoubledView.as_view(), name="node-check-email-doubled"),
     # Consultations
     path("api/consultation/start", views.ConsultationStartView.as_view(), name="node-consultation-start"),
     path("api/consultation/<str:pk>/end", views.ConsultationEndView.as_view(), name="node-consultation-end"),

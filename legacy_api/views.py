@@ -54,14 +54,20 @@ UPSTREAM = {
 
 def node_schema(twin: str, *, request: Any = None, responses: dict | None = None, **kwargs: Any):
     """The OpenAPI entry of a Node.js route: its own tag, and its ``/api/v1`` twin named."""
-    return extend_schema(
-        tags=[NODE_TAG],
-        description=f"Legacy (Node.js) face of `{twin}`: same services and ownership rules, "
-        "Node.js paths, bodies and keys (`_id`, `msg`). Path ids may be Scribe ids or legacy 24-hex `_id`s.",
-        request=request,
-        responses=responses or {200: NODE_OBJECT},
-        **kwargs,
-    )
+
+    def decorate(method):
+        view_name, verb = method.__qualname__.split(".")
+        return extend_schema(
+            operation_id=f"node_{view_name.removesuffix('View')}_{verb}",
+            tags=[NODE_TAG],
+            description=f"Legacy (Node.js) face of `{twin}`: same services and ownership rules, "
+            "Node.js paths, bodies and keys (`_id`, `msg`). Path ids may be Scribe ids or legacy 24-hex `_id`s.",
+            request=request,
+            responses=responses or {200: NODE_OBJECT},
+            **kwargs,
+        )(method)
+
+    return decorate
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -135,7 +141,7 @@ REGISTER_BODY = inline_serializer(
         "username": serializers.CharField(),
         "email": serializers.EmailField(),
         "password": serializers.CharField(),
-        "role": serializers.ChoiceField(choices=["clinician", "patient"]),
+        "role": serializers.CharField(help_text="`clinician` or `patient`."),
     },
 )
 
@@ -192,6 +198,14 @@ class CheckEmailView(NodePublicView):
         serializer = EmailCheckInput(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         return Response({"available": user_email_available(email=serializer.validated_data["email"])})
+
+
+class CheckEmailDoubledView(CheckEmailView):
+    """The path the Node.js router really had (``/users`` + ``/users/checkEmail``)."""
+
+    @node_schema("GET /api/v1/users/check-email", parameters=[EmailCheckInput], auth=[])
+    def get(self, request: Request) -> Response:
+        return super().get(request)
 
 
 # --- Consultations -------------------------------------------------------------------------
