@@ -39,10 +39,10 @@ from consultations.serializers import NOTE_BODY_MAX_CHARS, ConsultationStartInpu
 from legacy_api import shapes
 from legacy_api.authentication import NodeJWTAuthentication
 from legacy_api.errors import NodeError, node_exception_handler, node_msg
+from legacy_api.schema import NODE_TAG
 from scribe.core.exceptions import ApplicationError, InvalidInput
 from scribe.core.views import RootView
 
-NODE_TAG = "Node.js compatibility"
 DEFAULT_IMAGE_PROMPT = "Explain this image !"
 NODE_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A Node.js-shaped JSON document.")
 UPSTREAM = {

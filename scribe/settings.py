@@ -431,6 +431,10 @@ RATELIMIT_CHECK_EMAIL_IP = env.str("RATELIMIT_CHECK_EMAIL_IP", default="30/m")
 # The Node.js backend took JSON bodies up to 10 MB on /api/ai/analyze (base64 images);
 # every other Node.js route keeps MAX_REQUEST_BODY_BYTES.
 UPLOAD_BODY_LIMITS["/api/ai/analyze"] = env.int("NODE_ANALYZE_MAX_BODY_BYTES", default=10 * 1_000_000)
+# CORS as the Node.js backend had it (the frontend's origins and credentials are set above).
+CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+# OpenAPI lists the Node.js routes without the trailing slash they also accept.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("legacy_api.schema.node_paths_without_slash")
 
 
 # BodySizeLimitMiddleware enforces the per-path limits; Django's own in-memory cap
