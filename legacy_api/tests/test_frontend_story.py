@@ -179,7 +179,8 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
 
     # The transcript by consultation, and the list.
     bare = client.get(f"/api/transcript/{cid}").json()
-    assert bare["_id"] == tid and bare["transcript_text"] == TRANSCRIPT
+    assert bare["_id"] == tid
+    assert bare["transcript_text"] == TRANSCRIPT
     later = client.post("/api/consultation/start", {"patient_data": {"name": "Bob Example"}}, format="json").json()
     listed = client.get("/api/consultation").json()["consultations"]
     assert [c["_id"] for c in listed] == [later["data"]["consultation"]["_id"], cid]
