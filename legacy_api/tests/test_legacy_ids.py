@@ -61,21 +61,24 @@ def test_it_reaches_imported_records_by_their_legacy_ids_on_every_node_route(imp
 
 def test_it_reaches_imported_prompts_and_ends_and_summarises_by_legacy_ids(imported, client_for, openai_stub, nhs_stub):
     prompt = Prompt.objects.filter(owner__legacy_id__isnull=False, legacy_id__isnull=False, is_deleted=False).first()
-    owner = User.objects.get(pk=prompt.owner_id)
-    client = client_for(owner)
-    patched = client.patch(f"/api/prompts/{prompt.legacy_id}", {"prompt_name": "Renamed"}, format="json")
+    owner_client = client_for(User.objects.get(pk=prompt.owner_id))
+    patched = owner_client.patch(f"/api/prompts/{prompt.legacy_id}", {"prompt_name": "Renamed"}, format="json")
     assert patched.status_code == 200
     assert patched.json()["data"]["_id"] == str(prompt.pk)
 
     active = Consultation.objects.filter(
-        clinician=owner, legacy_id__isnull=False, status="active", transcript__segments__isnull=False
-    ).first()
+        legacy_id__isnull=False, status="active", transcript__segments__isnull=False
+    ).select_related("clinician").first()
     assert active is not None, "the dump has an active consultation with a transcript"
+    client = client_for(active.clinician)
     summarised = client.post(f"/api/ai/{active.legacy_id}/summarise", {}, format="json")
     assert summarised.status_code == 200, summarised.content
     ended = client.post(f"/api/consultation/{active.legacy_id}/end", {"prompt_used": prompt.legacy_id}, format="json")
+    if not (prompt.owner_id == active.clinician_id or prompt.is_shareable):
+        assert ended.status_code == 404  # a private prompt of another clinician: not found
+        ended = client.post(f"/api/consultation/{active.legacy_id}/end", {}, format="json")
     assert ended.status_code == 200, ended.content
     assert ended.json()["summary"] != "Summary not generated"
     active.refresh_from_db()
     assert active.status == "ended"
-    assert client.delete(f"/api/prompts/{prompt.legacy_id}").json() == {"msg": "Prompt deleted successfully"}
+    assert owner_client.delete(f"/api/prompts/{prompt.legacy_id}").json() == {"msg": "Prompt deleted successfully"}
