@@ -211,3 +211,7 @@ def register_ip(request) -> None:
 
 def refresh_user(request, user_id: str) -> None:
     hit(request, group="accounts.refresh.user", value=user_id, rate=settings.RATELIMIT_REFRESH_USER, user_id=user_id)
+
+
+def check_email_ip(request) -> None:
+    hit(request, group="accounts.check_email.ip", value=client_ip(request), rate=settings.RATELIMIT_CHECK_EMAIL_IP)

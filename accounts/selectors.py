@@ -38,6 +38,11 @@ def user_email_taken(*, email: str) -> bool:
     return User.objects.filter(email=normalise_email(email)).exists()
 
 
+def user_email_available(*, email: str) -> bool:
+    """True when no account uses ``email`` (compared trimmed and lower-cased)."""
+    return not user_email_taken(email=email)
+
+
 def user_password_state(*, user: User) -> tuple[datetime | None, bool] | None:
     """(password_changed_at, is_active) as stored now, or None if the row is gone."""
     return User.objects.filter(pk=user.pk).values_list("password_changed_at", "is_active").first()

@@ -52,3 +52,11 @@ class TokenPairOutput(serializers.Serializer):
 
 class MessageOutput(serializers.Serializer):
     message = serializers.CharField()
+
+
+class EmailCheckInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class EmailAvailableOutput(serializers.Serializer):
+    available = serializers.BooleanField()

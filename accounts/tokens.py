@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -187,3 +187,18 @@ def legacy_expiry_unverified(raw: str) -> datetime | None:
     except (jwt.InvalidTokenError, OverflowError, ValueError, OSError):
         return None
     return None
+
+
+def token_expired(raw: str) -> bool:
+    """True when ``raw`` is a token Scribe or the Node.js backend really signed whose
+    ``exp`` has passed (the signature is checked, only the expiry is not), so "your
+    session expired" is never said about a forged or mangled token."""
+    for key in {settings.SIMPLE_JWT["SIGNING_KEY"], settings.LEGACY_JWT_SECRET_KEY}:
+        try:
+            payload = jwt.decode(raw, key, algorithms=[LEGACY_ALGORITHM], options={"verify_exp": False})
+        except (jwt.InvalidTokenError, ValueError):
+            continue
+        exp = payload.get("exp")
+        if isinstance(exp, int | float) and not isinstance(exp, bool):
+            return datetime_from_epoch(exp) <= datetime.now(tz=UTC)
+    return False

@@ -10,7 +10,10 @@ from rest_framework.response import Response
 
 from accounts import ratelimits, services
 from accounts.permissions import IsPatientOrClinician
+from accounts.selectors import user_email_available
 from accounts.serializers import (
+    EmailAvailableOutput,
+    EmailCheckInput,
     LoginInput,
     LogoutInput,
     MessageOutput,
@@ -25,6 +28,12 @@ from accounts.tokens import pair_body
 
 def _validated(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _validated_query(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -67,6 +76,19 @@ class AccountViewSet(viewsets.GenericViewSet):
             request=request, user=request.user, token=request.auth, raw_refresh=data.get("refresh_token")
         )
         return Response({"message": "User logged out successfully"})
+
+    @extend_schema(
+        parameters=[EmailCheckInput],
+        responses={200: EmailAvailableOutput},
+        auth=[],
+        description="Whether an email address is free to register with (rate limited per client IP). "
+        "The Node.js face's `GET /users/checkEmail?email=`.",
+    )
+    @action(detail=False, methods=["get"], url_path="check-email", **public)
+    def check_email(self, request):
+        ratelimits.check_email_ip(request)
+        data = _validated_query(EmailCheckInput, request)
+        return Response({"available": user_email_available(email=data["email"])})
 
     @extend_schema(methods=["GET"], responses={200: UserOutput})
     @extend_schema(methods=["PATCH"], request=ProfileUpdateInput, responses={200: UserOutput})

@@ -268,11 +268,33 @@ def image_from_url(url: str) -> tuple[str, bytes]:
     raise _refuse("too many redirects")
 
 
+_BASE64_TAGGED = re.compile(r"^base64:([\w.+\-]+/[\w.+\-]+):(.*)$", re.DOTALL | re.IGNORECASE)
+_BARE_BASE64 = re.compile(r"^[A-Za-z0-9+/\s]+={0,2}\s*$")
+
+
+def _image_from_base64(payload: str, *, claimed_type: str | None) -> tuple[str, bytes]:
+    try:
+        data = base64.b64decode("".join(payload.split()), validate=True)
+    except (binascii.Error, ValueError) as error:
+        message = "The image is not valid base64."
+        raise ImageRefused(message, errors={"images": [message]}) from error
+    return image_check(data, claimed_type=claimed_type)
+
+
 def image_or_url(reference: str) -> tuple[str, bytes] | str:
-    """A data URL decoded and checked now; any other reference returned as it is, for
-    ``image_fetch`` once the cheap checks of the request (provider, quota) have passed."""
+    """A data URL, ``base64:<mime>:<payload>`` or bare base64 (taken as PNG, as the Node.js
+    backend did; the bytes still decide the type) decoded and checked now; an https URL
+    returned as it is, for ``image_fetch`` once the cheap checks of the request (provider,
+    quota) have passed. Any other URL scheme (``http://``) is refused at once."""
     if reference[:5].lower() == "data:":
         return image_from_data_url(reference)
+    tagged = _BASE64_TAGGED.match(reference)
+    if tagged:
+        return _image_from_base64(tagged.group(2), claimed_type=tagged.group(1))
+    if "://" not in reference[:16] and _BARE_BASE64.match(reference[:4096]) and _BARE_BASE64.match(reference):
+        return _image_from_base64(reference, claimed_type=None)
+    if urlsplit(reference).scheme.lower() != "https":
+        raise _refuse("only https URLs are fetched")
     return reference
 
 

@@ -76,6 +76,8 @@ class SummaryJob:
     parts: int = 1
     model: str = ""
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Stored with the summary version when set (ai.highlights; the end of a consultation).
+    highlights: list[dict[str, Any]] | None = None
 
 
 # --- sources ------------------------------------------------------------------------
@@ -276,7 +278,12 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
             # A one-off prompt has no row to point at: the version keeps its words.
             content["prompt_text"] = job.prompt_text
         stored = transcript_summary_add(
-            transcript=job.transcript, content=content, text=text, model=model, prompt=job.prompt
+            transcript=job.transcript,
+            content=content,
+            text=text,
+            model=model,
+            prompt=job.prompt,
+            highlights=job.highlights,
         )
         answer.update(
             summary_id=str(stored.pk), version=stored.version, created_at=stored.created_at.isoformat()

@@ -126,6 +126,9 @@ class Summary(models.Model):
     text = models.TextField(blank=True, default="")
     model = models.CharField(max_length=100, blank=True, default="")
     prompt = models.ForeignKey(Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="summaries")
+    # Clinical terms of this version: [{term, possible_snomed, display, verified, evidence}]
+    # (see ai.highlights); stored in the same insert as the summary, never added later.
+    highlights = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     legacy_id = models.CharField(**LEGACY_ID)
 

@@ -10,6 +10,7 @@ list and lookup.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,28 @@ from consultations.models import (
 )
 from scribe.core.exceptions import ApplicationError, NotFound
 from scribe.core.ids import parse_pk
+
+_LEGACY_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
+def id_lookup(value: object, *, via: str = "") -> Q | None:
+    """The filter finding a record by an id a client sent: Scribe's pk, or the 24-hex
+    ``_id`` it had in the Node.js database (``legacy_id``). None when ``value`` can be
+    neither (the caller answers "not found"). ``via`` names a relation to look through
+    (``"consultation__"``). Both faces (``/api/v1`` and the Node.js
+    routes) look records up through it, so a bookmarked Node.js link keeps working."""
+    parsed = parse_pk(value)
+    text = "" if value is None or isinstance(value, bool) else str(value).strip()
+    legacy = text.lower() if _LEGACY_ID.fullmatch(text) else None
+    if parsed is None and legacy is None:
+        return None
+    by_pk, by_legacy = Q(**{f"{via}pk": parsed}), Q(**{f"{via}legacy_id": legacy})
+    if legacy is None:
+        return by_pk
+    if parsed is None:
+        return by_legacy
+    return by_pk | by_legacy
+
 
 # --- Consultations -----------------------------------------------------------------
 
@@ -70,11 +93,43 @@ def _with_related(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
 
 def consultation_get(*, user: Any, pk: object) -> Consultation:
     """The user's consultation ``pk`` (with its transcript), or ``NotFound``."""
-    parsed = parse_pk(pk)
-    if parsed is None:
+    lookup = id_lookup(pk)
+    if lookup is None:
         raise NotFound("Consultation not found.")
     try:
-        return _with_related(_visible_consultations(user=user)).get(pk=parsed)
+        return _with_related(_visible_consultations(user=user)).get(lookup)
+    except Consultation.DoesNotExist:
+        raise NotFound("Consultation not found.") from None
+
+
+def _with_documents(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
+    # Everything a whole consultation document shows (the Node.js face's shape): the
+    # clinician, the transcript with its text (segments), prompt and summary versions,
+    # and the notes with their clinician: a fixed number of queries however many rows.
+    return qs.select_related("clinician", "transcript", "transcript__prompt_used").prefetch_related(
+        Prefetch("notes", queryset=Note.objects.select_related("clinician").order_by("-created_at", "-pk")),
+        Prefetch("transcript__segments", queryset=Segment.objects.order_by("seq").only("pk", "transcript_id", "seq", "text")),
+        Prefetch(
+            "transcript__summaries",
+            queryset=Summary.objects.order_by("transcript_id", "-version"),
+            to_attr="summary_versions",
+        ),
+    )
+
+
+def consultation_documents(*, user: Any) -> QuerySet[Consultation]:
+    """All the user's consultations (no paging), newest ``started_at`` first, each with
+    its transcript, notes, prompt and summaries prefetched (a fixed number of queries)."""
+    return _with_documents(_visible_consultations(user=user)).order_by("-started_at", "-pk")
+
+
+def consultation_document_get(*, user: Any, pk: object) -> Consultation:
+    """One of the user's consultations (Scribe id or legacy ``_id``) as a whole document."""
+    lookup = id_lookup(pk)
+    if lookup is None:
+        raise NotFound("Consultation not found.")
+    try:
+        return consultation_documents(user=user).get(lookup)
     except Consultation.DoesNotExist:
         raise NotFound("Consultation not found.") from None
 
@@ -92,11 +147,11 @@ def consultation_current_summary(*, consultation: Consultation) -> Summary | Non
 
 def transcript_get(*, user: Any, pk: object) -> Transcript:
     """The user's transcript ``pk`` (consultation and prompt_used joined), or ``NotFound``."""
-    parsed = parse_pk(pk)
-    if parsed is None:
+    lookup = id_lookup(pk)
+    if lookup is None:
         raise NotFound("Transcript not found.")
     try:
-        return Transcript.objects.select_related("consultation", "prompt_used").get(pk=parsed, clinician=user)
+        return Transcript.objects.select_related("consultation", "prompt_used").get(lookup, clinician=user)
     except Transcript.DoesNotExist:
         raise NotFound("Transcript not found.") from None
 
@@ -112,6 +167,9 @@ def transcript_text(*, transcript: Transcript) -> str:
     segments in ``seq`` order (whatever order they arrived in), one per line, in one query."""
     if transcript.edited_text is not None:
         return transcript.edited_text
+    prefetched = getattr(transcript, "_prefetched_objects_cache", {}).get("segments")
+    if prefetched is not None:
+        return "\n".join(segment.text for segment in sorted(prefetched, key=lambda segment: segment.seq))
     texts = Segment.objects.filter(transcript=transcript).order_by("seq").values_list("text", flat=True)
     return "\n".join(texts)
 
@@ -121,7 +179,10 @@ def transcript_segments_count(*, transcript: Transcript) -> int:
 
 
 def summary_current(*, transcript: Transcript) -> Summary | None:
-    """The transcript's newest summary version, or None."""
+    """The transcript's newest summary version, or None (prefetched versions: no query)."""
+    versions = getattr(transcript, "summary_versions", None)
+    if versions is not None:
+        return versions[0] if versions else None
     return (
         Summary.objects.filter(transcript=transcript).select_related("prompt").order_by("-version").first()
     )
@@ -133,19 +194,20 @@ def summary_current(*, transcript: Transcript) -> Summary | None:
 def note_list(*, user: Any, consultation: object | None = None) -> QuerySet[Note]:
     qs = Note.objects.filter(clinician=user)
     if consultation is not None:
-        parsed = parse_pk(consultation)
-        if parsed is None:
+        lookup = id_lookup(consultation, via="consultation__")
+        if lookup is None:
             return qs.none()
-        qs = qs.filter(consultation_id=parsed)
-    return qs.order_by("-created_at", "-pk")
+        qs = qs.filter(lookup)
+    # The clinician is joined: the Node.js face shows it on every note.
+    return qs.select_related("clinician").order_by("-created_at", "-pk")
 
 
 def note_get(*, user: Any, pk: object) -> Note:
-    parsed = parse_pk(pk)
-    if parsed is None:
+    lookup = id_lookup(pk)
+    if lookup is None:
         raise NotFound("Note not found.")
     try:
-        return Note.objects.get(pk=parsed, clinician=user)
+        return Note.objects.get(lookup, clinician=user)
     except Note.DoesNotExist:
         raise NotFound("Note not found.") from None
 
@@ -162,14 +224,34 @@ def prompt_list(*, user: Any) -> QuerySet[Prompt]:
     )
 
 
+def prompt_documents(*, user: Any) -> QuerySet[Prompt]:
+    """``prompt_list`` with each prompt's transcripts among the user's own prefetched
+    (the Node.js ``transcript_ids``): two queries however many prompts."""
+    return prompt_list(user=user).prefetch_related(
+        Prefetch("transcripts", queryset=Transcript.objects.filter(clinician=user).only("pk", "prompt_used_id"))
+    )
+
+
 def prompt_get_usable(*, user: Any, pk: object) -> Prompt:
     """A prompt the user may read or summarise with: their own, or another clinician's
     shareable one; not deleted. Otherwise ``NotFound`` (a private prompt is not revealed)."""
-    parsed = parse_pk(pk)
-    if parsed is None:
+    lookup = id_lookup(pk)
+    if lookup is None:
         raise NotFound("Prompt not found.")
     try:
-        return prompt_list(user=user).get(pk=parsed)
+        return prompt_list(user=user).get(lookup)
+    except Prompt.DoesNotExist:
+        raise NotFound("Prompt not found.") from None
+
+
+def prompt_get_owned(*, user: Any, pk: object) -> Prompt:
+    """The user's own, not deleted prompt ``pk``; anything else (another clinician's,
+    even shareable, or a deleted one) is ``NotFound``."""
+    lookup = id_lookup(pk)
+    if lookup is None:
+        raise NotFound("Prompt not found.")
+    try:
+        return Prompt.objects.select_related("owner").get(lookup, owner=user, is_deleted=False)
     except Prompt.DoesNotExist:
         raise NotFound("Prompt not found.") from None
 

@@ -130,7 +130,7 @@ class SummaryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Summary
-        fields = ["id", "version", "content", "text", "model", "prompt", "created_at"]
+        fields = ["id", "version", "content", "text", "model", "prompt", "highlights", "created_at"]
 
 
 class ConsultationOutput(serializers.ModelSerializer):
@@ -202,6 +202,10 @@ class TranscriptReplaceInput(StrictSerializer):
     transcript_text = StrictCharField(allow_blank=True, max_length=TRANSCRIPT_TEXT_MAX_CHARS, trim_whitespace=False)
 
 
+class TranscriptPromptInput(StrictSerializer):
+    prompt_id = IdInputField(max_length=64)
+
+
 class TranscriptOutput(serializers.ModelSerializer):
     id = IdField()
     consultation = IdField(source="consultation_id")
@@ -212,12 +216,13 @@ class TranscriptOutput(serializers.ModelSerializer):
     current_summary = serializers.SerializerMethodField()
     prompt_used = IdField(source="prompt_used_id", allow_null=True)
     prompt_used_name = serializers.SerializerMethodField()
+    highlights = serializers.SerializerMethodField()
 
     class Meta:
         model = Transcript
         fields = [
             "id", "consultation", "transcript_text", "text_source", "segments_count", "summary",
-            "current_summary", "prompt_used", "prompt_used_name", "created_at", "updated_at",
+            "current_summary", "prompt_used", "prompt_used_name", "highlights", "created_at", "updated_at",
         ]
 
     def _current(self, obj: Transcript) -> Summary | None:
@@ -251,6 +256,17 @@ class TranscriptOutput(serializers.ModelSerializer):
     def get_current_summary(self, obj: Transcript) -> dict[str, Any] | None:
         current = self._current(obj)
         return SummaryOutput(current).data if current else None
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.DictField(),
+            help_text="The current summary's highlights: `[{term, possible_snomed, display, verified, "
+            "verification, evidence}]`; `verified` is true only when the NHS terminology server confirmed the code.",
+        )
+    )
+    def get_highlights(self, obj: Transcript) -> list[dict[str, Any]]:
+        current = self._current(obj)
+        return current.highlights if current else []
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Kept even after the prompt was deleted."))
     def get_prompt_used_name(self, obj: Transcript) -> str | None:

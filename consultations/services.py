@@ -221,6 +221,21 @@ def transcript_text_replace(*, transcript: Transcript, text: str) -> Transcript:
     return transcript
 
 
+def transcript_prompt_link(*, transcript: Transcript, prompt: Prompt) -> Transcript:
+    """Name ``prompt`` as the transcript's ``prompt_used`` (the Node.js ``add-prompt``).
+
+    The caller found both through the selectors (the transcript is the caller's, the
+    prompt usable by them). A later summary names its own prompt again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        Transcript.objects.filter(pk=transcript.pk).update(prompt_used=prompt, updated_at=now)
+    transcript.prompt_used = prompt
+    transcript.updated_at = now
+    logger.info("prompt linked", extra={"transcript_id": str(transcript.pk), "prompt_id": str(prompt.pk)})
+    return transcript
+
+
 # --- Summaries ---------------------------------------------------------------------
 
 
@@ -232,6 +247,7 @@ def transcript_summary_add(
     model: str,
     prompt: Prompt | None,
     legacy_id: str | None = None,
+    highlights: list[dict[str, Any]] | None = None,
 ) -> Summary:
     """Insert the transcript's next summary version (insert-only, never overwrites).
 
@@ -260,6 +276,7 @@ def transcript_summary_add(
                     model=model,
                     prompt=prompt,
                     legacy_id=legacy_id,
+                    highlights=highlights or [],
                 )
         except IntegrityError:
             continue

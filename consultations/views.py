@@ -31,6 +31,7 @@ from consultations.serializers import (
     SegmentInput,
     SegmentOutput,
     TranscriptOutput,
+    TranscriptPromptInput,
     TranscriptReplaceInput,
 )
 from scribe.core.exceptions import InvalidInput, NotFound
@@ -164,6 +165,21 @@ class TranscriptViewSet(ClinicianViewSet):
     def segments_list(self, request: Request, pk: str) -> Response:
         transcript = selectors.transcript_get(user=request.user, pk=pk)
         return self.paginated(selectors.segment_list(transcript=transcript), SegmentOutput)
+
+    @extend_schema(
+        summary="Link a prompt to the transcript (its prompt_used)",
+        description="`prompt_id`: the caller's own prompt or another clinician's shareable one (not deleted); "
+        "otherwise `404`. The Node.js face's `PATCH /api/prompts/{promptId}/add-prompt/{transcriptId}`.",
+        request=TranscriptPromptInput,
+        responses={200: TranscriptOutput},
+    )
+    @action(detail=True, methods=["put"], url_path="prompt")
+    def prompt(self, request: Request, pk: str) -> Response:
+        transcript = selectors.transcript_get(user=request.user, pk=pk)
+        data = _validated(TranscriptPromptInput, request.data)
+        prompt = selectors.prompt_get_usable(user=request.user, pk=data["prompt_id"])
+        services.transcript_prompt_link(transcript=transcript, prompt=prompt)
+        return Response(TranscriptOutput(selectors.transcript_get(user=request.user, pk=pk)).data)
 
 
 # --- Notes -------------------------------------------------------------------------------

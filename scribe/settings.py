@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "accounts",
     "consultations",
     "ai",
+    "legacy_api",
 ]
 
 MIDDLEWARE = [
@@ -450,6 +451,16 @@ UPLOAD_BODY_LIMITS.update(
         "/api/v1/ai/transcribe": AI_AUDIO_MAX_BYTES + 65_536,
     }
 )
+# --- Node.js compatibility surface (issue 9) ---
+# Per IP: unauthenticated email-availability checks (GET /users/checkEmail, /api/v1/users/check-email).
+RATELIMIT_CHECK_EMAIL_IP = env.str("RATELIMIT_CHECK_EMAIL_IP", default="30/m")
+# The Node.js backend took JSON bodies up to 10 MB on /api/ai/analyze (base64 images);
+# every other Node.js route keeps MAX_REQUEST_BODY_BYTES.
+UPLOAD_BODY_LIMITS["/api/ai/analyze"] = env.int("NODE_ANALYZE_MAX_BODY_BYTES", default=10 * 1_000_000)
+# CORS as the Node.js backend had it (the frontend's origins and credentials are set above).
+CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+# OpenAPI lists the Node.js routes without the trailing slash they also accept.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("legacy_api.schema.node_paths_without_slash")
 
 
 # BodySizeLimitMiddleware enforces the per-path limits; Django's own in-memory cap

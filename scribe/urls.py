@@ -12,7 +12,8 @@ handler404 = "scribe.core.exceptions.handler404"
 handler500 = "scribe.core.exceptions.handler500"
 
 urlpatterns = [
-    path("", views.RootView.as_view(), name="root"),
+    # The Node.js backend's surface (GET / included: Scribe's welcome plus Node's `msg`).
+    path("", include("legacy_api.urls")),
     path("health", views.HealthView.as_view(), name="health"),
     path("health/ready", views.ReadyView.as_view(), name="health-ready"),
     # JSON always (the generic view answers YAML unless asked otherwise).

@@ -62,6 +62,20 @@ def default_soap_reply(request: dict[str, Any]) -> str:
     )
 
 
+# A clinical term the NHS stub confirms (Cough, 49727002) and one whose code it does not
+# list for the term (Fever is 386661006 there): one verified, one not.
+DEFAULT_HIGHLIGHTS = [("Cough", "49727002"), ("Fever", "12345678")]
+
+
+def default_highlights_reply(request: dict[str, Any]) -> str:
+    """A schema-valid ``clinical_highlights`` answer citing the first segment number shown."""
+    text = "\n".join(str(m.get("content")) for m in request.get("messages", []) if m.get("role") == "user")
+    cite = [int(n) for n in _SEQ_LINE.findall(text)][:1]
+    return json.dumps(
+        {"highlights": [{"term": term, "possible_snomed": code, "evidence": cite} for term, code in DEFAULT_HIGHLIGHTS]}
+    )
+
+
 class OpenAIStub:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
@@ -114,6 +128,8 @@ class OpenAIStub:
             return reply(body) if callable(reply) else reply
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema":
+            if (response_format.get("json_schema") or {}).get("name") == "clinical_highlights":
+                return default_highlights_reply(body)
             return default_soap_reply(body)
         return "Stub answer: general medical information only."
 

@@ -1,0 +1,79 @@
+"""Ending a consultation with its AI work, as the Node.js backend did on ``end``.
+
+``consultation_end_with_summary`` ends the consultation, then writes its SOAP
+summary (the given prompt or the built-in one) with the highlights (clinical terms
+with SNOMED CT codes checked against the NHS terminology server, ``ai.highlights``)
+as one new summary version.
+
+Guarantees:
+
+* The end is decided first, by ``consultations.services.consultation_end`` (a
+  conditional update): of two concurrent ends one wins, the other is a ``Conflict``
+  (409) before any model is asked, so one end makes one summary.
+* Nothing half-written: highlights and summary are generated first and stored in
+  one insert (the summary version carries its highlights). A model failure (not
+  configured, quota used up, timeout, nonsense, an empty transcript) still ends the
+  consultation, stores nothing and answers ``summary: "Summary not generated"``, as
+  the Node.js backend did; the quota slot is given back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from ai.highlights import highlights_extract, highlights_verify
+from ai.quota import quota_release
+from ai.summaries import summary_prepare, summary_run
+from consultations.models import Consultation, Prompt
+from consultations.services import consultation_end
+from scribe.core.exceptions import ApplicationError
+
+logger = logging.getLogger("scribe.ai")
+
+SUMMARY_NOT_GENERATED = "Summary not generated"
+
+
+@dataclass
+class ConsultationEnded:
+    consultation: Consultation
+    summary: str = SUMMARY_NOT_GENERATED
+    highlights: list[dict[str, Any]] = field(default_factory=list)
+    summary_id: str | None = None
+    generated: bool = False
+
+
+def consultation_end_with_summary(
+    *, user: Any, consultation: Consultation, prompt: Prompt | None = None
+) -> ConsultationEnded:
+    """End ``consultation`` (the caller's, found through a selector), then summarise it
+    with ``prompt`` (usable by the caller) or the built-in prompt and store the summary
+    with its verified highlights. Raises ``Conflict`` when it had already ended; model
+    failures are answered, not raised (see the module docstring)."""
+    consultation_end(consultation=consultation)
+    ended = ConsultationEnded(consultation=consultation)
+    try:
+        job = summary_prepare(user=user, transcript=consultation.transcript, prompt=prompt)
+    except ApplicationError as error:
+        logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+        return ended
+    try:
+        job.highlights = highlights_verify(highlights_extract(job))
+    except ApplicationError as error:
+        quota_release(job.usage)
+        logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+        return ended
+    except Exception:
+        quota_release(job.usage)
+        raise
+    try:
+        answer = summary_run(job)  # gives the quota slot back itself when it fails
+    except ApplicationError as error:
+        logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+        return ended
+    ended.summary = answer["text"]
+    ended.highlights = job.highlights
+    ended.summary_id = answer["summary_id"]
+    ended.generated = True
+    return ended

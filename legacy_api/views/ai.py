@@ -1,0 +1,139 @@
+"""The Node.js face: /api/ai (search, clinical codes, summarise, analyze)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import IsPatientOrClinician
+from ai.images import image_or_url
+from ai.serializers import PROMPT_MAX_CHARS, QUERY_MAX_CHARS
+from ai.services import clinical_codes_search, image_analyse, search_answer
+from ai.summaries import summary_prepare, summary_run
+from ai.terminology import SNOMED_SYSTEM
+from consultations import selectors
+from legacy_api.errors import NodeError, node_exception_handler, node_msg
+from legacy_api.views.base import (
+    CONSULTATION_NOT_FOUND,
+    NODE_OBJECT,
+    UPSTREAM,
+    NodeAIView,
+    json_body,
+    node_schema,
+    optional_text,
+)
+from scribe.core.exceptions import InvalidInput
+
+# --- AI ------------------------------------------------------------------------------------
+
+
+DEFAULT_IMAGE_PROMPT = "Explain this image !"
+
+
+class SearchView(NodeAIView):
+    permission_classes = [IsPatientOrClinician]
+
+    @node_schema(
+        "POST /api/v1/ai/search",
+        request=inline_serializer("NodeSearch", {"query": serializers.CharField(required=False)}),
+        parameters=[OpenApiParameter("query", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False)],
+        responses={200: NODE_OBJECT, **UPSTREAM},
+    )
+    def post(self, request: Request) -> Response:
+        query = request.query_params.get("query")
+        if not query and isinstance(request.data, dict):
+            query = request.data.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise NodeError("Query is required", status=400, code="invalid", extra={"error": "Query is required"})
+        if len(query) > QUERY_MAX_CHARS:
+            raise InvalidInput(errors={"query": [f"Must be at most {QUERY_MAX_CHARS} characters."]})
+        answer = search_answer(user=request.user, query=query.strip())
+        return Response({"query": query, "answer": answer["answer"]})
+
+
+class ClinicalCodesView(NodeAIView):
+    @node_schema(
+        "GET /api/v1/ai/clinical-codes?term=",
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        responses={200: NODE_OBJECT, **UPSTREAM},
+    )
+    def get(self, request: Request) -> Response:
+        name = (request.query_params.get("name") or "").strip()
+        if not 2 <= len(name) <= 100:
+            raise InvalidInput("name must be 2 to 100 characters.", errors={"name": ["Must be 2 to 100 characters."]})
+        concepts = clinical_codes_search(term=name)
+        # Node's `url` was the code system; each concept's own URI is `uri`.
+        matches = [{"name": c["name"], "code": c["code"], "url": SNOMED_SYSTEM, "uri": c["url"]} for c in concepts]
+        first = matches[0] if matches else {"name": None, "code": None, "url": SNOMED_SYSTEM}
+        return Response({"name": first["name"], "code": first["code"], "url": first["url"], "matches": matches})
+
+
+class SummariseView(NodeAIView):
+    @node_schema(
+        "POST /api/v1/transcripts/{id}/summarize",
+        request=inline_serializer("NodeSummarise", {"usedPrompt": serializers.CharField(required=False)}),
+        responses={200: NODE_OBJECT, **UPSTREAM},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        body = json_body(request)
+        with node_msg(CONSULTATION_NOT_FOUND):
+            consultation = selectors.consultation_get(user=request.user, pk=pk)
+        prompt_text = optional_text(body, "usedPrompt", max_chars=PROMPT_MAX_CHARS)
+        job = summary_prepare(user=request.user, transcript=consultation.transcript, prompt_text=prompt_text)
+        answer = summary_run(job)
+        return Response(
+            {
+                "msg": "SOAP summary generated successfully",
+                "consultationId": str(consultation.pk),
+                "soapSummary": answer["text"],
+            }
+        )
+
+
+def _analyze_error(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Node's ``{status: "error", error: {name, type, message}}`` beside Scribe's envelope."""
+    response = node_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict):
+        response.data = {
+            "status": "error",
+            "error": {"name": type(exc).__name__, "type": response.data.get("code"), "message": response.data.get("detail")},
+            **response.data,
+        }
+    return response
+
+
+class AnalyzeView(NodeAIView):
+    def get_exception_handler(self):
+        return _analyze_error
+
+    @node_schema(
+        "POST /api/v1/ai/images",
+        request=inline_serializer(
+            "NodeAnalyze",
+            {
+                "prompt": serializers.CharField(required=False),
+                "images": serializers.ListField(child=serializers.CharField(), required=False),
+            },
+        ),
+        responses={200: NODE_OBJECT, **UPSTREAM},
+    )
+    def post(self, request: Request) -> Response:
+        body = json_body(request)
+        prompt = optional_text(body, "prompt", max_chars=PROMPT_MAX_CHARS) or DEFAULT_IMAGE_PROMPT
+        raw = body.get("images") or []
+        references = [raw] if isinstance(raw, str) else raw
+        if not isinstance(references, list) or not all(isinstance(r, str) and r.strip() for r in references):
+            raise InvalidInput(errors={"images": ["Must be a list of image references."]})
+        if len(references) > settings.AI_IMAGE_MAX_COUNT:
+            raise InvalidInput(errors={"images": [f"At most {settings.AI_IMAGE_MAX_COUNT} images."]})
+        images = [image_or_url(reference.strip()) for reference in references]
+        answer = image_analyse(user=request.user, prompt=prompt, images=images)
+        return Response({"status": "ok", "response": answer["answer"]})
+
+
