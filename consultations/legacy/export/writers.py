@@ -123,7 +123,13 @@ class DumpWriter:
 
 
 class LiveWriter:
-    """Writes into a running MongoDB with pymongo: one unordered ``bulk_write`` per batch."""
+    """Writes into a running MongoDB with pymongo.
+
+    One upsert per document (``update_one`` with ``$set`` to merge, ``replace_one`` to
+    replace), parents first: an export carries what changed since the last one, and each
+    write stands alone, so a run that stops part-way leaves only whole documents and the
+    next run writes the rest.
+    """
 
     def __init__(self, database: Any, *, description: str = "", client: Any = None) -> None:
         self.database = database
@@ -132,23 +138,16 @@ class LiveWriter:
         self.written: dict[str, int] = {}
 
     def write(self, rendered: list[Rendered]) -> None:
-        from pymongo import ReplaceOne, UpdateOne
-
-        by_collection: dict[str, list[Any]] = {}
         for item in rendered:
             doc = item.doc
-            if item.collection in MERGED and not item.new:
-                fields = {key: value for key, value in doc.items() if key != "_id"}
-                op: Any = UpdateOne({"_id": doc["_id"]}, {"$set": fields}, upsert=True)
-            else:
-                op = ReplaceOne({"_id": doc["_id"]}, doc, upsert=True)
-            by_collection.setdefault(item.collection, []).append(op)
-        for name in ORDER:
-            ops = by_collection.get(name)
-            if ops:
-                with _server_errors():
-                    self.database[name].bulk_write(ops, ordered=False)
-                self.written[name] = self.written.get(name, 0) + len(ops)
+            collection = self.database[item.collection]
+            with _server_errors():
+                if item.collection in MERGED and not item.new:
+                    fields = {key: value for key, value in doc.items() if key != "_id"}
+                    collection.update_one({"_id": doc["_id"]}, {"$set": fields}, upsert=True)
+                else:
+                    collection.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+            self.written[item.collection] = self.written.get(item.collection, 0) + 1
 
     def delete(self, collection: str, ids: list[ObjectId]) -> None:
         if ids:
