@@ -40,6 +40,7 @@ from accounts.models import RevokedToken, Role, User, normalise_email
 from accounts.services import legacy_token_revoke
 from accounts.tokens import legacy_revocation_key
 from consultations.legacy import generation1, rules
+from consultations.legacy.consultation import consultation_state, transcript_state
 from consultations.legacy.readers import COLLECTIONS, LegacyReader, ReaderError
 from consultations.legacy.report import ImportReport
 from consultations.models import Consultation, ConsultationStatus, Note, Prompt, Segment, Summary, Transcript
@@ -638,48 +639,15 @@ class LegacyImporter:
             self.report.skip("consultations", doc_id, "dangling_reference", "its clinician is not an imported user")
             return None
 
-        patient = doc.get("patient")
-        if isinstance(patient, dict):
-            patient_data = rules.json_safe(patient)
-        elif isinstance(patient, str) and patient.strip():
-            patient_data = {"name": patient.strip()}
-            repair("patient_as_string", "patient was a bare string; kept as the patient's name")
-        else:
-            patient_data = {}
-            repair("missing_field", "no patient details; kept empty")
-
-        transcript_id = rules.oid_hex(transcript_doc.get("_id")) if transcript_doc else None
-        t_created = rules.aware(transcript_doc.get("created_at")) if transcript_doc else None
-        started_at = rules.aware(doc.get("started_at"))
-        if started_at is None:
-            started_at = t_created or rules.id_time(doc_id)
-            repair("missing_field", "no started_at; taken from the transcript or the _id")
-        ended_at = rules.aware(doc.get("ended_at"))
-        status = doc.get("status")
-        if status not in ConsultationStatus.values:
-            status = ConsultationStatus.ENDED if ended_at else ConsultationStatus.ACTIVE
-            repair("missing_field", f"status missing or unknown; set to {status} from ended_at")
-        elif status == ConsultationStatus.ACTIVE and ended_at is not None:
-            status = ConsultationStatus.ENDED
-            repair("inconsistent", "status active but ended_at set; imported as ended")
-        elif status == ConsultationStatus.ENDED and ended_at is None:
-            ended_at = (rules.aware(transcript_doc.get("updated_at")) if transcript_doc else None) or started_at
-            repair("missing_field", "ended without ended_at; took the transcript's last update or the start")
+        fields, issues = consultation_state(doc_id, doc, transcript_doc)
+        repairs.extend(issues)
 
         consultation = None
         consultation_pk = self.consultations.get(doc_id)
         if consultation_pk is None:
-            consultation = Consultation(
-                clinician_id=clinician,
-                patient_data=patient_data,
-                patient_name=patient_search_name(patient_data),
-                status=status,
-                started_at=started_at,
-                ended_at=ended_at,
-                legacy_id=doc_id,
-                **_pk_kwargs(doc_id),
-            )
+            consultation = Consultation(clinician_id=clinician, legacy_id=doc_id, **fields, **_pk_kwargs(doc_id))
 
+        transcript_id = rules.oid_hex(transcript_doc.get("_id")) if transcript_doc else None
         plan = _ConsultationPlan(
             doc_id=doc_id,
             consultation=consultation,
@@ -688,48 +656,20 @@ class LegacyImporter:
             transcript_legacy_id=transcript_id,
             clinician_pk=clinician,
             prompt_pk=None,
-            created_at=t_created or started_at,
-            updated_at=rules.aware(transcript_doc.get("updated_at")) if transcript_doc else None,
+            created_at=fields["started_at"],
+            updated_at=fields["started_at"],
         )
-        plan.updated_at = plan.updated_at or plan.created_at
 
         if transcript_doc is not None:
             claimed.add(transcript_id)
-            text = transcript_doc.get("transcript_text")
-            if text is None:
-                text = ""
-                repair("missing_field", "no transcript_text; imported as an empty transcript", "transcripts", transcript_id)
-            elif not isinstance(text, str):
-                text = str(text)
-                repair("wrong_type", "transcript_text was not text; kept as its string form", "transcripts", transcript_id)
-            plan.segments = rules.split_transcript(text)
+            state = transcript_state(transcript_id, transcript_doc, fields["started_at"])
+            repairs.extend(state.issues)
+            plan.segments, plan.summary = state.segments, state.summary
+            plan.created_at, plan.updated_at = state.created_at, state.updated_at
             if rules.oid_hex(transcript_doc.get("clinician")) and self._user(transcript_doc.get("clinician")) != clinician:
                 repair("inconsistent", "transcript's clinician differs from its consultation's; took the consultation's",
                        "transcripts", transcript_id)
-
-            raw_summary = transcript_doc.get("summary")
-            summary = rules.summary_content(raw_summary)
-            if summary is None and raw_summary not in (None, "", {}):
-                repair("wrong_type", "summary of an unknown shape; not imported", "transcripts", transcript_id)
-            elif summary is not None:
-                content, text, reason = summary
-                plan.summary = (content, text)
-                if reason:
-                    kind = "summary_as_string" if isinstance(raw_summary, str) else "missing_field"
-                    repair(kind, reason, "transcripts", transcript_id)
-
-            used = rules.oid_hex(transcript_doc.get("prompt_used"))
-            if used:
-                plan.prompt_pk = self.prompts.get(used)
-                if plan.prompt_pk is None:
-                    repair("dangling_reference", f"prompt_used {used} is not an imported prompt; dropped",
-                           "transcripts", transcript_id)
-            else:
-                listed = [p for p in prompt_usage.get(transcript_id, []) if p in self.prompts]
-                if len(listed) == 1:
-                    plan.prompt_pk = self.prompts[listed[0]]
-                    repair("missing_field", f"prompt_used missing; prompt {listed[0]} lists this transcript",
-                           "transcripts", transcript_id)
+            plan.prompt_pk = self._prompt_used(transcript_id, state.prompt_used_hex, prompt_usage, repair)
 
         seen: set[tuple[str, str]] = set()
         for collection, rid, rule, reason in repairs:
@@ -738,6 +678,23 @@ class LegacyImporter:
                 seen.add((collection, rid))
                 self.report.mark_repaired(collection)
         return plan
+
+    def _prompt_used(
+        self, transcript_id: str, used: str | None, prompt_usage: dict[str, list[str]], repair: Callable[..., None]
+    ) -> Any:
+        """``prompt_used`` dangling: dropped; missing while exactly one prompt lists the transcript: that prompt."""
+        if used:
+            pk = self.prompts.get(used)
+            if pk is None:
+                repair("dangling_reference", f"prompt_used {used} is not an imported prompt; dropped",
+                       "transcripts", transcript_id)
+            return pk
+        listed = [p for p in prompt_usage.get(transcript_id, []) if p in self.prompts]
+        if len(listed) == 1:
+            repair("missing_field", f"prompt_used missing; prompt {listed[0]} lists this transcript",
+                   "transcripts", transcript_id)
+            return self.prompts[listed[0]]
+        return None
 
     def _write_segments_and_summaries(self, plans: list[_ConsultationPlan]) -> None:
         transcript_pks = [self.transcript_of[p.consultation_pk] for p in plans]
