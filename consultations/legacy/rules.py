@@ -33,6 +33,14 @@ def oid_hex(value: Any) -> str | None:
     return None
 
 
+_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def looks_like_jwt(value: str) -> bool:
+    """Three base64url parts: anything else was never a token any backend issued."""
+    return bool(_JWT.match(value))
+
+
 def aware(value: Any) -> dt.datetime | None:
     """BSON datetimes are UTC; pymongo hands them over naive unless told otherwise."""
     if not isinstance(value, dt.datetime):
