@@ -141,7 +141,7 @@ class LegacyExporter:
         mapping.update(planned)
         self.fresh[collection] = set(planned)
         if collection == "users":
-            staff = User.objects.filter(legacy_id__isnull=True).exclude(pk__in=list(planned)).count()
+            staff = len(set(User.objects.filter(legacy_id__isnull=True).values_list("pk", flat=True)) - set(planned))
             if staff:
                 self.report.note("users", "-", "staff_not_exported", f"{staff} staff account(s) exist only in Scribe")
 
@@ -275,7 +275,7 @@ class LegacyExporter:
 
     def _export_transcripts(self) -> None:
         fresh_consultations = self.fresh["consultations"]
-        queryset = Transcript.objects.select_related("prompt_used").prefetch_related("segments", "summaries")
+        queryset = Transcript.objects.prefetch_related("prompt_used", "segments", "summaries")
         for batch in _chunks(queryset.order_by("pk"), self.batch_size):
             pending: list[_Pending] = []
             for transcript in batch:
@@ -361,12 +361,14 @@ class LegacyExporter:
         """Node.js tokens logged out in Scribe cannot become ``blacktokens``: Scribe keeps only
         their SHA-256 (a revocation table must not be a list of usable tokens). They expire with
         the token (Node.js tokens live an hour), so the report says until when they matter."""
-        pending = RevokedToken.objects.filter(
-            key__startswith="legacy:", reason=RevocationReason.LOGOUT, expires_at__gt=timezone.now()
+        expiries = list(
+            RevokedToken.objects.filter(
+                key__startswith="legacy:", reason=RevocationReason.LOGOUT, expires_at__gt=timezone.now()
+            ).values_list("expires_at", flat=True)
         )
-        count = pending.count()
+        count = len(expiries)
         if count:
-            last = pending.order_by("-expires_at").values_list("expires_at", flat=True).first()
+            last = max(expiries)
             self.report.note(
                 "blacktokens", "-", "revocations_not_exportable",
                 f"{count} Node.js token(s) logged out in Scribe stay valid for Node.js until {last.isoformat()} "
