@@ -2,7 +2,7 @@
 
 ``consultations/tests/mongoose/`` pins ``mongoose`` (package.json + package-lock.json);
 ``npm ci`` installs it once per lock file into a cache directory outside the checkout
-(``SCRIBE_NPM_CACHE`` or ``~/.cache/scribe``), under a file lock so parallel test
+(``$XDG_CACHE_HOME/scribe``, by default ``~/.cache/scribe``), under a file lock so parallel test
 workers install it once. No MongoDB server is involved: ``validate.js`` builds each
 document with ``new Model(doc)`` and calls ``validateSync()``.
 """
@@ -24,9 +24,6 @@ HARNESS = Path(__file__).resolve().parent.parent / "mongoose"
 
 
 def _cache_root() -> Path:
-    configured = os.environ.get("SCRIBE_NPM_CACHE")
-    if configured:
-        return Path(configured)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "scribe"
 
 
