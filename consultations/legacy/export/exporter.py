@@ -10,8 +10,8 @@ Per record, decided by the fingerprints the import/sync stored in ``LegacyDocume
 * **changed** (its ``scribe_fingerprint`` differs from its row's, or it has no row yet):
   written again under its ``_id``;
 * **linked**: unchanged itself but pointing at a record new in this export (a
-  consultation's new note or transcript, a note or transcript of a new consultation),
-  so Node.js finds the link;
+  consultation's new note or transcript, a note or transcript of a new consultation, a
+  note of a new transcript), so Node.js finds the link;
 * **deleted** (a row whose record is gone): deleted from MongoDB (``--uri``) or listed
   in the dump's apply script and the report (``--dump``).
 
@@ -304,11 +304,13 @@ class LegacyExporter:
             self._flush("transcripts", pending)
 
     def _export_notes(self) -> None:
-        fresh_consultations = self.fresh["consultations"]
+        fresh_consultations, fresh_transcripts = self.fresh["consultations"], self.fresh["transcripts"]
         for batch in _chunks(Note.objects.order_by("pk"), self.batch_size):
             pending: list[_Pending] = []
             for note in batch:
-                linked = note.consultation_id in fresh_consultations
+                # A generation-2 note's consultation had no transcript in Node.js: the one
+                # Scribe gave it is new in this export, and the note must name it.
+                linked = note.consultation_id in fresh_consultations or note.transcript_id in fresh_transcripts
                 decided = self._pending("notes", note.pk, note, linked=linked)
                 if decided is None:
                     continue
