@@ -32,6 +32,7 @@ from typing import Any
 
 from bson import ObjectId
 from django.db import IntegrityError, models, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import RevocationReason, RevokedToken, User
@@ -39,7 +40,7 @@ from consultations.legacy.export import render
 from consultations.legacy.export.report import ExportReport
 from consultations.legacy.export.writers import ORDER, ExportWriter
 from consultations.legacy.fingerprints import scribe_fingerprint, source_fingerprint
-from consultations.models import Consultation, LegacyDocument, Note, Prompt, Transcript
+from consultations.models import Consultation, LegacyDocument, Note, Prompt, Segment, Summary, Transcript
 
 logger = logging.getLogger("scribe.legacy")
 
@@ -179,24 +180,53 @@ class LegacyExporter:
         self.writer.write([item.rendered for item in pending])
         written = self.writer.read_back(collection, [item.rendered.doc["_id"] for item in pending])
         now = timezone.now()
+        fresh: list[LegacyDocument] = []
+        moved: list[tuple[_Pending, dict[str, Any]]] = []
         for item in pending:
             doc = written.get(item.rendered.doc["_id"], item.rendered.doc)
             state = {"source_fingerprint": source_fingerprint(doc), "scribe_fingerprint": item.fingerprint,
                      "synced_at": now}
             if item.row is None:
-                try:
-                    with transaction.atomic():
-                        LegacyDocument.objects.create(collection=collection, legacy_id=item.legacy_id, **state)
-                    continue
-                except IntegrityError:
-                    moved = 0  # a concurrent run recorded it first
+                fresh.append(LegacyDocument(collection=collection, legacy_id=item.legacy_id, **state))
             else:
-                moved = LegacyDocument.objects.filter(
-                    pk=item.row.pk, source_fingerprint=item.row.source, scribe_fingerprint=item.row.scribe
-                ).update(**state)
-            if not moved:
-                self.report.note(collection, item.legacy_id, "sync_state_moved",
-                                 "a concurrent sync or export recorded this document meanwhile; run the export again")
+                moved.append((item, state))
+        self._insert_rows(collection, fresh)
+        for item, state in moved:
+            row = item.row
+            done = LegacyDocument.objects.filter(
+                pk=row.pk, source_fingerprint=row.source, scribe_fingerprint=row.scribe
+            ).update(**state)
+            if not done:
+                self._state_moved(collection, item.legacy_id)
+
+    def _insert_rows(self, collection: str, rows: list[LegacyDocument]) -> None:
+        """Rows for documents that had none: one insert for the batch; when another run
+        recorded some meanwhile (the unique constraint says so), one by one."""
+        if not rows:
+            return
+        try:
+            with transaction.atomic():
+                LegacyDocument.objects.bulk_create(rows, batch_size=self.batch_size)
+            return
+        except IntegrityError:
+            pass
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    LegacyDocument.objects.create(
+                        collection=row.collection, legacy_id=row.legacy_id, source_fingerprint=row.source_fingerprint,
+                        scribe_fingerprint=row.scribe_fingerprint, synced_at=row.synced_at,
+                    )
+            except IntegrityError:
+                # Ours already (MongoDB keeps the part of a batch inserted before the clash)?
+                if not LegacyDocument.objects.filter(
+                    collection=row.collection, legacy_id=row.legacy_id, scribe_fingerprint=row.scribe_fingerprint
+                ).exists():
+                    self._state_moved(collection, row.legacy_id)
+
+    def _state_moved(self, collection: str, legacy_id: str) -> None:
+        self.report.note(collection, legacy_id, "sync_state_moved",
+                         "a concurrent sync or export recorded this document meanwhile; run the export again")
 
     def _oid(self, collection: str, pk: Any) -> ObjectId | None:
         return None if pk is None else self.oids[collection].get(pk)
@@ -275,15 +305,29 @@ class LegacyExporter:
 
     def _export_transcripts(self) -> None:
         fresh_consultations = self.fresh["consultations"]
-        queryset = Transcript.objects.prefetch_related("prompt_used", "segments", "summaries")
+        # Deciding needs only each segment's text and each summary's version (the
+        # fingerprint); the newest summary's text is read for the transcripts written.
+        queryset = Transcript.objects.prefetch_related(
+            "prompt_used",
+            Prefetch("segments", queryset=Segment.objects.only("pk", "transcript_id", "seq", "text")),
+            Prefetch("summaries", queryset=Summary.objects.only("pk", "transcript_id", "version")),
+        )
         for batch in _chunks(queryset.order_by("pk"), self.batch_size):
-            pending: list[_Pending] = []
+            decided_batch = []
             for transcript in batch:
                 linked = transcript.consultation_id in fresh_consultations
                 decided = self._pending("transcripts", transcript.pk, transcript, linked=linked)
-                if decided is None:
-                    continue
-                oid, new, fingerprint, row = decided
+                if decided is not None:
+                    decided_batch.append((transcript, decided))
+            newest: dict[Any, tuple[int, str, Any]] = {}
+            wanted = [transcript.pk for transcript, _ in decided_batch]
+            for transcript_pk, version, text, content in Summary.objects.filter(transcript_id__in=wanted).values_list(
+                "transcript_id", "version", "text", "content"
+            ):
+                if transcript_pk not in newest or version > newest[transcript_pk][0]:
+                    newest[transcript_pk] = (version, text, content)
+            pending: list[_Pending] = []
+            for transcript, (oid, new, fingerprint, row) in decided_batch:
                 consultation = self._oid("consultations", transcript.consultation_id)
                 clinician = self._oid("users", transcript.clinician_id)
                 if consultation is None or clinician is None:
@@ -293,8 +337,8 @@ class LegacyExporter:
                     text = transcript.edited_text
                 else:
                     text = "\n".join(s.text for s in sorted(transcript.segments.all(), key=lambda s: s.seq))
-                newest = max(transcript.summaries.all(), key=lambda s: s.version, default=None)
-                summary = render.summary_text(text=newest.text, content=newest.content) if newest else None
+                current = newest.get(transcript.pk)
+                summary = render.summary_text(text=current[1], content=current[2]) if current else None
                 rendered = render.transcript(
                     oid=oid, new=new, clinician=clinician, consultation=consultation, text=text, summary=summary,
                     prompt_used=self._oid("prompts", transcript.prompt_used_id), created_at=transcript.created_at,
