@@ -39,7 +39,7 @@ from accounts.hashers import is_node_bcrypt_hash
 from accounts.models import RevokedToken, Role, User, normalise_email
 from accounts.services import legacy_token_revoke
 from accounts.tokens import legacy_revocation_key
-from consultations.legacy import generation1, rules
+from consultations.legacy import generation1, ledger, rules
 from consultations.legacy.consultation import consultation_state, transcript_state
 from consultations.legacy.readers import COLLECTIONS, LegacyReader, ReaderError
 from consultations.legacy.report import ImportReport
@@ -113,8 +113,11 @@ class LegacyImporter:
         stop_after_writes: int | None = None,
         progress: Progress | None = None,
         batch_size: int = BATCH_SIZE,
+        ledger_collections: tuple[str, ...] = COLLECTIONS,
     ) -> None:
         self.reader = reader
+        # The collections whose documents get ledger rows at the end (the sync narrows it).
+        self.ledger_collections = ledger_collections
         self.dry_run = dry_run
         self.stop_after_writes = stop_after_writes
         self.progress = progress or Progress()
@@ -149,6 +152,8 @@ class LegacyImporter:
             self._import_consultations(prompt_usage)
             self._import_notes()
             self._import_blacktokens()
+            if not self.dry_run:
+                self.report.fingerprinted = ledger.record_all(self.reader, self.ledger_collections)
         except (ImportInterrupted, ReaderError):
             self.report.interrupted = True
             raise
@@ -207,6 +212,8 @@ class LegacyImporter:
         existing_by_legacy = dict(
             User.objects.filter(legacy_id__isnull=False).values_list("legacy_id", "pk")
         )
+        # Users imported before resolve references too (a sync reads only new documents).
+        self.users.update(existing_by_legacy)
         emails = [normalise_email(d["email"]) for d in docs if isinstance(d.get("email"), str)]
         existing_by_email: dict[str, tuple[Any, str | None]] = {}
         for chunk in _batches(emails, self.batch_size):
