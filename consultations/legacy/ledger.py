@@ -71,7 +71,7 @@ def records(collection: str, legacy_ids: Iterable[str], *, keys: dict[str, str] 
     for chunk in _chunks(ids):
         queryset = model.objects.filter(legacy_id__in=chunk)
         if model is Transcript:
-            queryset = queryset.select_related("prompt_used").prefetch_related("segments", "summaries")
+            queryset = queryset.prefetch_related("prompt_used", "segments", "summaries")
         for record in queryset:
             found[record.legacy_id] = record
     return found

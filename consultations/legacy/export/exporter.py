@@ -10,8 +10,9 @@ Per record, decided by the fingerprints the import/sync stored in ``LegacyDocume
 * **changed** (its ``scribe_fingerprint`` differs from its row's, or it has no row yet):
   written again under its ``_id``;
 * **linked**: unchanged itself but pointing at a record new in this export (a
-  consultation's new note or transcript, a note or transcript of a new consultation, a
-  note of a new transcript), so Node.js finds the link;
+  consultation's new note or transcript; the transcript and notes of a consultation new
+  to Node.js, including one made from a generation-1 transcript, whose document is then
+  rewritten in the generation-3 shape; a note of a new transcript), so Node.js finds the link;
 * **deleted** (a row whose record is gone): deleted from MongoDB (``--uri``) or listed
   in the dump's apply script and the report (``--dump``).
 
@@ -94,6 +95,9 @@ class LegacyExporter:
         # primary keys that got their ObjectId in this run
         self.fresh: dict[str, set[Any]] = {name: set() for name in ORDER}
         self.rows: dict[str, dict[str, _Row]] = {name: {} for name in ORDER}
+        # Consultations written with no ledger row: new, or never in Node.js as a consultation
+        # (a generation-1 transcript's); their transcript and notes are written with them.
+        self.introduced: set[Any] = set()
 
     def run(self) -> ExportReport:
         for collection in ORDER:
@@ -171,7 +175,8 @@ class LegacyExporter:
             self.report.count(collection, action)
             if item.row is None and not item.rendered.new:
                 self.report.note(collection, item.legacy_id, "no_sync_state",
-                                 "imported before sync state was kept; written to be sure")
+                                 "no ledger row (not in Node.js in this shape, or imported before the ledger): "
+                                 "written in full")
             for line in item.rendered.notes:
                 rule, _, reason = line.partition(": ")
                 self.report.note(collection, item.legacy_id, rule, reason)
@@ -295,6 +300,8 @@ class LegacyExporter:
                     self._skip("consultations", oid, "its clinician is a staff account that is not exported")
                     continue
                 notes = [n for n in (self._oid("notes", pk) for pk in note_pks) if n is not None]
+                if row is None:
+                    self.introduced.add(consultation.pk)
                 rendered = render.consultation(
                     oid=oid, new=new, clinician=clinician, patient=consultation.patient_data,
                     transcript=self._oid("transcripts", transcript_pk), notes=notes,
@@ -304,7 +311,7 @@ class LegacyExporter:
             self._flush("consultations", pending)
 
     def _export_transcripts(self) -> None:
-        fresh_consultations = self.fresh["consultations"]
+        introduced = self.introduced
         # Deciding needs only each segment's text and each summary's version (the
         # fingerprint); the newest summary's text is read for the transcripts written.
         queryset = Transcript.objects.prefetch_related(
@@ -315,7 +322,7 @@ class LegacyExporter:
         for batch in _chunks(queryset.order_by("pk"), self.batch_size):
             decided_batch = []
             for transcript in batch:
-                linked = transcript.consultation_id in fresh_consultations
+                linked = transcript.consultation_id in introduced
                 decided = self._pending("transcripts", transcript.pk, transcript, linked=linked)
                 if decided is not None:
                     decided_batch.append((transcript, decided))
@@ -348,13 +355,13 @@ class LegacyExporter:
             self._flush("transcripts", pending)
 
     def _export_notes(self) -> None:
-        fresh_consultations, fresh_transcripts = self.fresh["consultations"], self.fresh["transcripts"]
+        introduced, fresh_transcripts = self.introduced, self.fresh["transcripts"]
         for batch in _chunks(Note.objects.order_by("pk"), self.batch_size):
             pending: list[_Pending] = []
             for note in batch:
                 # A generation-2 note's consultation had no transcript in Node.js: the one
                 # Scribe gave it is new in this export, and the note must name it.
-                linked = note.consultation_id in fresh_consultations or note.transcript_id in fresh_transcripts
+                linked = note.consultation_id in introduced or note.transcript_id in fresh_transcripts
                 decided = self._pending("notes", note.pk, note, linked=linked)
                 if decided is None:
                     continue
