@@ -286,3 +286,34 @@ def test_the_mongoose_check_refuses_what_node_would_not_save(tmp_path):
         "invalid status: enum", "not in the schema: extra",
     ]
     assert checked["users"]["failures"][0]["problems"] == ["changed when cast: email"]
+
+
+def test_the_apply_script_merges_users_and_prompts_replaces_the_rest_and_deletes(tmp_path):
+    """DIR/apply-rollback.js, run in Node.js against a recording stand-in for mongosh's db."""
+    import subprocess
+
+    from consultations.legacy.export.render import Rendered
+    from consultations.legacy.export.writers import DumpWriter
+    from consultations.tests.legacy_support.mongoose_check import HARNESS, mongoose_modules
+
+    mongoose_modules()  # skips with the reason where Node.js is missing
+    writer = DumpWriter(tmp_path / "rollback")
+    writer.write([Rendered("users", {"_id": ObjectId()}, new=False), Rendered("notes", {"_id": ObjectId()}, new=True)])
+    gone = ObjectId()
+    writer.delete("notes", [gone])
+    writer.close()
+
+    done = subprocess.run(
+        ["node", str(HARNESS / "apply_script_calls.js"), str(tmp_path / "rollback" / "apply-rollback.js"),
+         json.dumps(["users", "notes"])],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    calls = json.loads(done.stdout)
+    merges = {c["name"]: c["pipeline"][0]["$merge"] for c in calls if c["op"] == "aggregate"}
+    assert merges["users"] == {"into": {"db": "scribe", "coll": "users"}, "on": "_id", "whenMatched": "merge",
+                               "whenNotMatched": "insert"}
+    assert merges["notes"]["whenMatched"] == "replace"
+    assert all(c["database"] == "scribe_rollback" for c in calls if c["op"] == "aggregate")
+    assert {"op": "deleteMany", "database": "scribe", "name": "notes", "ids": [f"ObjectId({gone})"]} in calls
+    assert calls[-1] == {"op": "dropDatabase", "database": "scribe_rollback"}
