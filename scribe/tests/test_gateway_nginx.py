@@ -215,3 +215,9 @@ def test_a_mirror_sends_reads_to_scribe_too_and_never_writes(tmp_path, backends)
     assert ("GET", "/api/consultation?page=2", "1") in scribe_handler.seen
     assert [seen for seen in scribe_handler.seen if seen[0] != "GET"] == []
     assert ("POST", "/api/notes/abc", None) in node_handler.seen
+    # Both answers logged side by side under one request id, without the query string.
+    logs = {log.name: log.read_text() for log in tmp_path.glob("*/logs/cutover-*.log")}
+    mirrored = logs["cutover-mirror.log"].split()
+    assert mirrored[2:5] == ["GET", "/api/consultation", "200"]
+    assert mirrored[1] in logs["cutover-access.log"]
+    assert "page=2" not in "".join(logs.values())
