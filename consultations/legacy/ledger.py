@@ -89,11 +89,12 @@ def entries(collection: str) -> dict[str, Entry]:
 
 def record_new(collection: str, docs: Iterable[dict[str, Any]], *, known: set[str] | None = None) -> int:
     """Add a ledger row for each document that has a Scribe record and no row yet. Returns rows written."""
-    known = set(entries(collection)) if known is None else known
     pending: dict[str, str] = {}
     keys: dict[str, str] = {}
     written = 0
     for doc in docs:
+        if known is None:  # read the rows only once there is a document to compare
+            known = set(entries(collection))
         legacy_id = rules.oid_hex(doc.get("_id"))
         if legacy_id is None or legacy_id in known or legacy_id in pending:
             continue
