@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import RevokedToken, User
@@ -21,7 +22,7 @@ from accounts.tokens import legacy_revocation_key
 from consultations.legacy import rules
 from consultations.legacy.fingerprints import scribe_fingerprint, source_fingerprint
 from consultations.legacy.readers import LegacyReader
-from consultations.models import Consultation, LegacyDocument, Note, Prompt, Transcript
+from consultations.models import Consultation, LegacyDocument, Note, Prompt, Segment, Summary, Transcript
 
 CHUNK = 500
 
@@ -71,7 +72,15 @@ def records(collection: str, legacy_ids: Iterable[str], *, keys: dict[str, str] 
     for chunk in _chunks(ids):
         queryset = model.objects.filter(legacy_id__in=chunk)
         if model is Transcript:
-            queryset = queryset.select_related("prompt_used").prefetch_related("segments", "summaries")
+            # Only what the fingerprint reads: thousands of full rows cost seconds in a cutover.
+            queryset = (
+                queryset.select_related("prompt_used")
+                .only("legacy_id", "edited_text", "prompt_used__legacy_id")
+                .prefetch_related(
+                    Prefetch("segments", queryset=Segment.objects.only("transcript_id", "seq", "text")),
+                    Prefetch("summaries", queryset=Summary.objects.only("transcript_id", "version")),
+                )
+            )
         for record in queryset:
             found[record.legacy_id] = record
     return found
