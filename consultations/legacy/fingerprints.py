@@ -23,22 +23,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 import bson
+from bson import ObjectId
 from bson.int64 import Int64
 
 # Collections whose Scribe records carry a fingerprint (the Node collection names).
 COLLECTIONS = ("users", "prompts", "consultations", "transcripts", "notes", "blacktokens")
 
 
+# Values BSON encodes the same whatever their origin: passed through untouched. (A datetime
+# is encoded as UTC milliseconds whether it is aware or naive-UTC, so it needs nothing.)
+_AS_IS = frozenset({str, int, float, bool, type(None), datetime, ObjectId, bytes})
+
+
 def _canonical_bson(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
     if isinstance(value, Mapping):
         return {key: _canonical_bson(value[key]) for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [_canonical_bson(item) for item in value]
     if isinstance(value, Int64):
+        # An int64 that fits in 32 bits encodes as int32 when read back into an int.
         return int(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # BSON dates are UTC milliseconds; aware and naive reads of one date must agree.
-        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import RevokedToken, User
@@ -21,7 +22,7 @@ from accounts.tokens import legacy_revocation_key
 from consultations.legacy import rules
 from consultations.legacy.fingerprints import scribe_fingerprint, source_fingerprint
 from consultations.legacy.readers import LegacyReader
-from consultations.models import Consultation, LegacyDocument, Note, Prompt, Transcript
+from consultations.models import Consultation, LegacyDocument, Note, Prompt, Segment, Summary, Transcript
 
 CHUNK = 500
 
@@ -71,7 +72,14 @@ def records(collection: str, legacy_ids: Iterable[str], *, keys: dict[str, str] 
     for chunk in _chunks(ids):
         queryset = model.objects.filter(legacy_id__in=chunk)
         if model is Transcript:
-            queryset = queryset.prefetch_related("prompt_used", "segments", "summaries")
+            # Only what the fingerprint reads: thousands of full rows cost seconds in a cutover.
+            # prompt_used is prefetched, not joined: the same on every engine, and mongomock
+            # (the export's MongoDB-engine test) runs no $lookup pipelines.
+            queryset = queryset.only("legacy_id", "edited_text", "prompt_used").prefetch_related(
+                Prefetch("prompt_used", queryset=Prompt.objects.only("legacy_id")),
+                Prefetch("segments", queryset=Segment.objects.only("transcript_id", "seq", "text")),
+                Prefetch("summaries", queryset=Summary.objects.only("transcript_id", "version")),
+            )
         for record in queryset:
             found[record.legacy_id] = record
     return found
@@ -89,11 +97,12 @@ def entries(collection: str) -> dict[str, Entry]:
 
 def record_new(collection: str, docs: Iterable[dict[str, Any]], *, known: set[str] | None = None) -> int:
     """Add a ledger row for each document that has a Scribe record and no row yet. Returns rows written."""
-    known = set(entries(collection)) if known is None else known
     pending: dict[str, str] = {}
     keys: dict[str, str] = {}
     written = 0
     for doc in docs:
+        if known is None:  # read the rows only once there is a document to compare
+            known = set(entries(collection))
         legacy_id = rules.oid_hex(doc.get("_id"))
         if legacy_id is None or legacy_id in known or legacy_id in pending:
             continue

@@ -336,7 +336,8 @@ class LegacySync:
                 guard = {"prompt_used_id": transcript.prompt_used_id, "summary_version": transcript.summary_version}
                 wrote = self._apply(Transcript, transcript, guard, {"prompt_used_id": prompt_pk}) or wrote
             if wrote and updated_at != transcript.updated_at:
-                self._apply(Transcript, transcript, {}, {"updated_at": updated_at})
+                self._apply(Transcript, transcript, {"summary_version": transcript.summary_version},
+                            {"updated_at": updated_at})
             self._updated("transcripts", wrote)
             if not self.dry_run:
                 transcript = ledger.records("transcripts", [legacy_id])[legacy_id]

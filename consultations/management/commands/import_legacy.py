@@ -29,6 +29,11 @@ class Command(BaseCommand):
         "source could not be read (at the start or part-way)."
     )
 
+    # The system checks import every view (and the AI client) to check the URLs: seconds of
+    # start-up a command that serves no request does not need, and the final sync runs
+    # inside the cutover's write freeze.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--dump", metavar="DIR", help="a mongodump directory (dump/ or dump/<database>/)")

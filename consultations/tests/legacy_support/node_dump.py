@@ -84,8 +84,9 @@ def canonical_state() -> dict[str, list[tuple]]:
         newest = max(t.summaries.all(), key=lambda s: s.version, default=None)
         summary = None
         if newest is not None:
-            summary = (json.dumps(newest.content, sort_keys=True), newest.text, ref(prompts, newest.prompt_id),
-                       _iso(newest.created_at))
+            # Not its created_at: Node.js kept no time for a summary, the import estimates it
+            # from the transcript's updated_at, which later text saves move on.
+            summary = (json.dumps(newest.content, sort_keys=True), newest.text, ref(prompts, newest.prompt_id))
         transcripts.append(
             (t.legacy_id, ref(consultations, t.consultation_id), ref(users, t.clinician_id), ref(prompts, t.prompt_used_id),
              transcript_text(transcript=t), repr(summary), _iso(t.created_at), _iso(t.updated_at))
