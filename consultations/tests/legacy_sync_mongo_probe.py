@@ -78,6 +78,11 @@ def _matches(doc: dict, criteria: dict) -> bool:
         elif key == "$or":
             if not any(_matches(doc, c) for c in condition):
                 return False
+        elif key == "$expr" and set(condition) == {"$in"} and str(condition["$in"][0]).startswith("$"):
+            # {$expr: {$in: ["$field", [values]]}}: how a prefetch_related filters by primary key.
+            field, values = condition["$in"]
+            if _get(doc, field[1:]) not in values:
+                return False
         elif key.startswith("$"):
             raise NotImplementedError(f"filter operator {key}")
         elif isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition):
