@@ -317,3 +317,24 @@ def test_the_apply_script_merges_users_and_prompts_replaces_the_rest_and_deletes
     assert all(c["database"] == "scribe_rollback" for c in calls if c["op"] == "aggregate")
     assert {"op": "deleteMany", "database": "scribe", "name": "notes", "ids": [f"ObjectId({gone})"]} in calls
     assert calls[-1] == {"op": "dropDatabase", "database": "scribe_rollback"}
+
+
+def test_the_exports_plain_row_transcripts_fingerprint_as_the_models_do(client_for):
+    """The export reads transcripts as plain rows (no model per segment); their fingerprints
+    must be the ones the import and sync compute from model instances."""
+    from consultations.legacy.export.exporter import LegacyExporter
+    from consultations.legacy.export.writers import DumpWriter
+    from consultations.legacy.fingerprints import scribe_fingerprint
+
+    import_dump(NODE_DUMP)
+    leo = User.objects.get(legacy_id=LEO["id"])
+    transcript = Transcript.objects.filter(clinician=leo, consultation__status="active").first()
+    assert client_for(leo).put(f"/api/v1/transcripts/{transcript.pk}", {"transcript_text": "Edited."},
+                               format="json").status_code == 200
+    exporter = LegacyExporter(DumpWriter("/nonexistent-never-written"), dry_run=True)
+    views = {view.pk: view for batch in exporter._transcript_views() for view in batch}
+    models = Transcript.objects.select_related("prompt_used").prefetch_related("segments", "summaries")
+    assert len(views) == Transcript.objects.count() > 70
+    for model in models:
+        assert scribe_fingerprint("transcripts", views[model.pk]) == scribe_fingerprint("transcripts", model)
+        assert views[model.pk].text == transcript_text(transcript=model)

@@ -29,11 +29,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import ObjectId
 from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import RevocationReason, RevokedToken, User
@@ -71,6 +70,54 @@ class _Pending:
     legacy_id: str
     fingerprint: str
     row: _Row | None
+
+
+class _SegmentRow(NamedTuple):
+    seq: int
+    text: str
+
+
+class _SummaryRow(NamedTuple):
+    version: int
+
+
+class _PromptRef(NamedTuple):
+    pk: Any
+    legacy_id: str | None
+
+
+@dataclass
+class _Rows:
+    """Stands in for a prefetched related manager: ``.all()`` is all the fingerprint calls."""
+
+    items: list[Any]
+
+    def all(self) -> list[Any]:
+        return self.items
+
+
+@dataclass
+class _TranscriptView:
+    """A transcript as plain rows, with what ``scribe_fingerprint("transcripts", ...)`` reads
+    (``test_legacy_export`` checks it fingerprints exactly as the model instance does)."""
+
+    pk: Any
+    consultation_id: Any
+    clinician_id: Any
+    edited_text: str | None
+    prompt_used_id: Any
+    created_at: Any
+    updated_at: Any
+    prompt_used: _PromptRef | None
+    segments: _Rows
+    summaries: _Rows
+
+    @property
+    def text(self) -> str:
+        """``transcript_text`` as the selectors give it: the PUT text, else the segments by seq."""
+        if self.edited_text is not None:
+            return self.edited_text
+        return "\n".join(row.text for row in sorted(self.segments.items, key=lambda row: row.seq))
 
 
 def _chunks(queryset: models.QuerySet, size: int) -> Iterator[list[Any]]:
@@ -310,16 +357,31 @@ class LegacyExporter:
                 pending.append(_Pending(rendered, str(oid), fingerprint, row))
             self._flush("consultations", pending)
 
+    def _transcript_views(self) -> Iterator[list[_TranscriptView]]:
+        """Every transcript as plain rows, a batch at a time: three queries per batch, no model
+        instances for the segments (a rollback's export reads every one of them)."""
+        prompts = {pk: _PromptRef(pk, legacy_id) for pk, legacy_id in Prompt.objects.values_list("pk", "legacy_id")}
+        fields = ("pk", "consultation_id", "clinician_id", "edited_text", "prompt_used_id", "created_at", "updated_at")
+        for batch in _chunks(Transcript.objects.order_by("pk").values_list(*fields), self.batch_size):
+            views = [
+                _TranscriptView(*row, prompt_used=prompts.get(row[4]), segments=_Rows([]), summaries=_Rows([]))
+                for row in batch
+            ]
+            by_pk = {view.pk: view for view in views}
+            unedited = [view.pk for view in views if view.edited_text is None]
+            for transcript_pk, seq, text in Segment.objects.filter(transcript_id__in=unedited).values_list(
+                "transcript_id", "seq", "text"
+            ):
+                by_pk[transcript_pk].segments.items.append(_SegmentRow(seq, text))
+            for transcript_pk, version in Summary.objects.filter(transcript_id__in=list(by_pk)).values_list(
+                "transcript_id", "version"
+            ):
+                by_pk[transcript_pk].summaries.items.append(_SummaryRow(version))
+            yield views
+
     def _export_transcripts(self) -> None:
         introduced = self.introduced
-        # Deciding needs only each segment's text and each summary's version (the
-        # fingerprint); the newest summary's text is read for the transcripts written.
-        queryset = Transcript.objects.prefetch_related(
-            "prompt_used",
-            Prefetch("segments", queryset=Segment.objects.only("pk", "transcript_id", "seq", "text")),
-            Prefetch("summaries", queryset=Summary.objects.only("pk", "transcript_id", "version")),
-        )
-        for batch in _chunks(queryset.order_by("pk"), self.batch_size):
+        for batch in self._transcript_views():
             decided_batch = []
             for transcript in batch:
                 linked = transcript.consultation_id in introduced
@@ -340,16 +402,12 @@ class LegacyExporter:
                 if consultation is None or clinician is None:
                     self._skip("transcripts", oid, "its consultation or clinician is not exported")
                     continue
-                if transcript.edited_text is not None:
-                    text = transcript.edited_text
-                else:
-                    text = "\n".join(s.text for s in sorted(transcript.segments.all(), key=lambda s: s.seq))
                 current = newest.get(transcript.pk)
                 summary = render.summary_text(text=current[1], content=current[2]) if current else None
                 rendered = render.transcript(
-                    oid=oid, new=new, clinician=clinician, consultation=consultation, text=text, summary=summary,
-                    prompt_used=self._oid("prompts", transcript.prompt_used_id), created_at=transcript.created_at,
-                    updated_at=transcript.updated_at,
+                    oid=oid, new=new, clinician=clinician, consultation=consultation, text=transcript.text,
+                    summary=summary, prompt_used=self._oid("prompts", transcript.prompt_used_id),
+                    created_at=transcript.created_at, updated_at=transcript.updated_at,
                 )
                 pending.append(_Pending(rendered, str(oid), fingerprint, row))
             self._flush("transcripts", pending)
