@@ -73,13 +73,11 @@ def records(collection: str, legacy_ids: Iterable[str], *, keys: dict[str, str] 
         queryset = model.objects.filter(legacy_id__in=chunk)
         if model is Transcript:
             # Only what the fingerprint reads: thousands of full rows cost seconds in a cutover.
-            queryset = (
-                queryset.select_related("prompt_used")
-                .only("legacy_id", "edited_text", "prompt_used__legacy_id")
-                .prefetch_related(
-                    Prefetch("segments", queryset=Segment.objects.only("transcript_id", "seq", "text")),
-                    Prefetch("summaries", queryset=Summary.objects.only("transcript_id", "version")),
-                )
+            # Prefetched, not joined: no $lookup on MongoDB (the export's tests run mongomock).
+            queryset = queryset.only("legacy_id", "edited_text", "prompt_used").prefetch_related(
+                Prefetch("prompt_used", queryset=Prompt.objects.only("legacy_id")),
+                Prefetch("segments", queryset=Segment.objects.only("transcript_id", "seq", "text")),
+                Prefetch("summaries", queryset=Summary.objects.only("transcript_id", "version")),
             )
         for record in queryset:
             found[record.legacy_id] = record
