@@ -73,8 +73,7 @@ def records(collection: str, legacy_ids: Iterable[str], *, keys: dict[str, str] 
         queryset = model.objects.filter(legacy_id__in=chunk)
         if model is Transcript:
             # Only what the fingerprint reads: thousands of full rows cost seconds in a cutover.
-            # prompt_used is prefetched, not joined: the same on every engine, and mongomock
-            # (the export's MongoDB-engine test) runs no $lookup pipelines.
+            # Prefetched, not joined: no $lookup on MongoDB (the export's tests run mongomock).
             queryset = queryset.only("legacy_id", "edited_text", "prompt_used").prefetch_related(
                 Prefetch("prompt_used", queryset=Prompt.objects.only("legacy_id")),
                 Prefetch("segments", queryset=Segment.objects.only("transcript_id", "seq", "text")),

@@ -4,8 +4,8 @@
 Like ``legacy_mongo_probe`` (PyMongo faked at the driver boundary, the real
 ``import_legacy`` command and the real django-mongodb-backend running), but the fake
 collections keep what is inserted and answer the backend's queries from it: a small
-evaluator for the MQL the backend emits here (``$match`` with equality, ``$in``, ``$and``,
-``$or``; ``$project``; ``$addFields``; ``$sort``; ``$limit``; ``$skip``; ``$lookup`` and
+evaluator for the MQL the backend emits here (``$match`` with equality, ``$in``, ``$exists``,
+``$and``, ``$or``, ``$expr`` of ``$eq``/``$in``; ``$project``; ``$addFields``; ``$sort``; ``$limit``; ``$skip``; ``$lookup`` and
 ``$unwind`` as ``select_related`` writes them; ``update_many`` with a ``$set`` stage;
 ``delete_many``). An operator it does not know raises, so a query the probe cannot
 answer fails the test instead of answering wrongly.
@@ -78,13 +78,14 @@ def _matches(doc: dict, criteria: dict) -> bool:
         elif key == "$or":
             if not any(_matches(doc, c) for c in condition):
                 return False
-        elif key == "$expr" and set(condition) == {"$in"} and str(condition["$in"][0]).startswith("$"):
-            # {$expr: {$in: ["$field", [values]]}}: how a prefetch_related filters by primary key.
-            field, values = condition["$in"]
-            if _get(doc, field[1:]) not in values:
+        elif key == "$expr":
+            [(op, (left, right))] = condition.items()
+            if op not in ("$eq", "$in"):
+                raise NotImplementedError(f"$expr operator {op}")
+            if not _compare(_value(doc, left), op, [_value(doc, r) for r in right] if op == "$in" else _value(doc, right)):
                 return False
         elif key.startswith("$"):
-            raise NotImplementedError(f"filter operator {key}")
+            raise NotImplementedError(f"filter operator {key}: {criteria}")
         elif isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition):
             for op, operand in condition.items():
                 if op == "$exists":
