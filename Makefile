@@ -81,3 +81,15 @@ mongo-test:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+## gateway-deps: nginx for the cutover gateway's test (deploy/nginx); it skips without it
+.PHONY: gateway-deps
+gateway-deps:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then \
+	  echo "nginx is installed."; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing nginx (apt-get)..."; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; \
+	else \
+	  echo "nginx is missing and cannot be installed here (needs root and apt-get): the gateway test will skip."; \
+	fi

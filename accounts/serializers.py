@@ -40,6 +40,9 @@ class UserOutput(serializers.Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
     created_at = serializers.DateTimeField()
+    legacy_id = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The user's _id in the Node.js database; null when made in Scribe."
+    )
 
 
 class TokenPairOutput(serializers.Serializer):

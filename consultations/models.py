@@ -158,3 +158,29 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk}"
+
+
+class LegacyDocument(models.Model):
+    """What the last import/sync/export knew about one Node.js document.
+
+    ``source_fingerprint`` is the hash of the Node document as read from MongoDB;
+    ``scribe_fingerprint`` the hash of the Scribe record's legacy-relevant state as
+    written (see ``consultations.legacy.fingerprints``). A sync compares both with
+    what is there now: Node changed only -> update Scribe; both changed -> conflict,
+    left for a person. One row per (collection, legacy_id), so a re-run updates it
+    with a conditional update instead of inserting again.
+    """
+
+    collection = models.CharField(max_length=32)
+    legacy_id = models.CharField(max_length=24)
+    source_fingerprint = models.CharField(max_length=64)
+    scribe_fingerprint = models.CharField(max_length=64)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "legacy_id"], name="legacy_document_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"LegacyDocument {self.collection}/{self.legacy_id}"

@@ -135,6 +135,9 @@ class SummaryOutput(serializers.ModelSerializer):
 
 class ConsultationOutput(serializers.ModelSerializer):
     id = IdField()
+    legacy_id = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The record's _id in the Node.js database; null when made in Scribe."
+    )
     transcript = serializers.SerializerMethodField()
     notes = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
@@ -144,7 +147,7 @@ class ConsultationOutput(serializers.ModelSerializer):
         model = Consultation
         fields = [
             "id", "patient_data", "status", "started_at", "ended_at",
-            "transcript", "notes", "summary", "current_summary",
+            "transcript", "notes", "summary", "current_summary", "legacy_id",
         ]
 
     @extend_schema_field(OpenApiTypes.STR)
@@ -208,6 +211,9 @@ class TranscriptPromptInput(StrictSerializer):
 
 class TranscriptOutput(serializers.ModelSerializer):
     id = IdField()
+    legacy_id = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The record's _id in the Node.js database; null when made in Scribe."
+    )
     consultation = IdField(source="consultation_id")
     transcript_text = serializers.SerializerMethodField()
     text_source = serializers.SerializerMethodField()
@@ -223,6 +229,7 @@ class TranscriptOutput(serializers.ModelSerializer):
         fields = [
             "id", "consultation", "transcript_text", "text_source", "segments_count", "summary",
             "current_summary", "prompt_used", "prompt_used_name", "highlights", "created_at", "updated_at",
+            "legacy_id",
         ]
 
     def _current(self, obj: Transcript) -> Summary | None:
@@ -290,12 +297,15 @@ class NoteUpdateInput(StrictSerializer):
 
 class NoteOutput(serializers.ModelSerializer):
     id = IdField()
+    legacy_id = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The record's _id in the Node.js database; null when made in Scribe."
+    )
     consultation = IdField(source="consultation_id")
     transcript = IdField(source="transcript_id")
 
     class Meta:
         model = Note
-        fields = ["id", "consultation", "transcript", "body", "created_at", "updated_at"]
+        fields = ["id", "consultation", "transcript", "body", "created_at", "updated_at", "legacy_id"]
 
 
 class NoteFilterInput(QuerySerializer):
@@ -318,6 +328,9 @@ class OwnerOutput(serializers.Serializer):
 
 class PromptOutput(serializers.ModelSerializer):
     id = IdField()
+    legacy_id = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The record's _id in the Node.js database; null when made in Scribe."
+    )
     prompt_name = serializers.CharField(source="name")
     prompt_text = serializers.CharField(source="text")
     owner = OwnerOutput()
@@ -325,7 +338,10 @@ class PromptOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Prompt
-        fields = ["id", "prompt_name", "prompt_text", "is_shareable", "owner", "is_owner", "created_at", "updated_at"]
+        fields = [
+            "id", "prompt_name", "prompt_text", "is_shareable", "owner", "is_owner", "created_at", "updated_at",
+            "legacy_id",
+        ]
 
     def get_is_owner(self, obj: Prompt) -> bool:
         request = self.context.get("request")

@@ -22,7 +22,8 @@ def test_it_registers_a_clinician_and_answers_the_contract_shape():
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "username", "email", "role", "created_at"}
+    assert set(body) == {"id", "username", "email", "role", "created_at", "legacy_id"}
+    assert body["legacy_id"] is None  # registered in Scribe
     assert isinstance(body["id"], str)
     assert body["email"] == "dr.jones@example-clinic.nhs.uk"
     assert body["role"] == "clinician"

@@ -39,7 +39,8 @@ from accounts.hashers import is_node_bcrypt_hash
 from accounts.models import RevokedToken, Role, User, normalise_email
 from accounts.services import legacy_token_revoke
 from accounts.tokens import legacy_revocation_key
-from consultations.legacy import rules
+from consultations.legacy import generation1, ledger, rules
+from consultations.legacy.consultation import consultation_state, transcript_state
 from consultations.legacy.readers import COLLECTIONS, LegacyReader, ReaderError
 from consultations.legacy.report import ImportReport
 from consultations.models import Consultation, ConsultationStatus, Note, Prompt, Segment, Summary, Transcript
@@ -112,8 +113,11 @@ class LegacyImporter:
         stop_after_writes: int | None = None,
         progress: Progress | None = None,
         batch_size: int = BATCH_SIZE,
+        ledger_collections: tuple[str, ...] = COLLECTIONS,
     ) -> None:
         self.reader = reader
+        # The collections whose documents get ledger rows at the end (the sync narrows it).
+        self.ledger_collections = ledger_collections
         self.dry_run = dry_run
         self.stop_after_writes = stop_after_writes
         self.progress = progress or Progress()
@@ -130,6 +134,9 @@ class LegacyImporter:
         self.transcript_of: dict[Any, Any] = {}
         self.consultation_of_transcript: dict[str, Any] = {}
         self.clinician_of_consultation: dict[Any, Any] = {}
+        # clinician pk -> {consultation pk: started_at}, for generation-1 notes with no link.
+        self._starts: dict[Any, dict[Any, Any]] = {}
+        self._starts_loaded: set[Any] = set()
 
     # --- driver ---------------------------------------------------------------------
 
@@ -145,6 +152,8 @@ class LegacyImporter:
             self._import_consultations(prompt_usage)
             self._import_notes()
             self._import_blacktokens()
+            if not self.dry_run:
+                self.report.fingerprinted = ledger.record_all(self.reader, self.ledger_collections)
         except (ImportInterrupted, ReaderError):
             self.report.interrupted = True
             raise
@@ -203,6 +212,8 @@ class LegacyImporter:
         existing_by_legacy = dict(
             User.objects.filter(legacy_id__isnull=False).values_list("legacy_id", "pk")
         )
+        # Users imported before resolve references too (a sync reads only new documents).
+        self.users.update(existing_by_legacy)
         emails = [normalise_email(d["email"]) for d in docs if isinstance(d.get("email"), str)]
         existing_by_email: dict[str, tuple[Any, str | None]] = {}
         for chunk in _batches(emails, self.batch_size):
@@ -296,10 +307,11 @@ class LegacyImporter:
                 ("missing_field", "no usable $2a$/$2b$ bcrypt password (missing, malformed or cost above 15); "
                  "the user must reset it")
             )
-        created_at = rules.aware(doc.get("created_at"))
+        # Mongoose wrote ``createdAt``; the earliest example dump said ``created_at``.
+        created_at = rules.aware(doc.get("createdAt")) or rules.aware(doc.get("created_at"))
         if created_at is None:
             created_at = rules.id_time(doc_id)
-            repairs.append(("missing_field", "no created_at; taken from the _id"))
+            repairs.append(("missing_field", "no createdAt; taken from the _id"))
         for rule, reason in repairs:
             self.report.repair("users", doc_id, rule, reason)
         if repairs:
@@ -409,12 +421,15 @@ class LegacyImporter:
         # One pass over transcripts keeps only ids: which consultation each one names.
         transcript_naming: dict[str, str] = {}
         all_transcripts: list[str] = []
+        standalone: set[str] = set()
         for doc in self.reader.iter("transcripts"):
             hex_id = rules.oid_hex(doc.get("_id"))
             if hex_id is None:
                 self.report.skip("transcripts", doc.get("_id"), "bad_id", "_id is not an ObjectId")
                 continue
             all_transcripts.append(hex_id)
+            if generation1.is_standalone(doc):
+                standalone.add(hex_id)
             named = rules.oid_hex(doc.get("consultation"))
             if named and named not in transcript_naming:
                 transcript_naming[named] = hex_id
@@ -428,8 +443,9 @@ class LegacyImporter:
                 self._consultation_batch(batch, transcript_naming, claimed, prompt_usage)
                 advance(len(batch))
 
+        self._import_standalone_transcripts(standalone - claimed)
         for hex_id in all_transcripts:
-            if hex_id not in claimed:
+            if hex_id not in claimed and hex_id not in standalone:
                 self.report.skip(
                     "transcripts", hex_id, "dangling_reference", "no imported consultation has this transcript"
                 )
@@ -457,10 +473,18 @@ class LegacyImporter:
             if plan is not None:
                 plans.append(plan)
 
+        self._write_consultation_plans(plans)
+
+    def _write_consultation_plans(self, plans: list[_ConsultationPlan], *, standalone: bool = False) -> None:
+        """Consultations, then their transcripts, then segments and summaries (parents first)."""
         counts = self.report.counts("consultations")
         new_consultations = [p.consultation for p in plans if p.consultation is not None]
-        counts.created += len(new_consultations)
-        counts.already_present += len(plans) - len(new_consultations)
+        if standalone:
+            extra = counts.extra_rows
+            extra["from generation-1 transcripts"] = extra.get("from generation-1 transcripts", 0) + len(new_consultations)
+        else:
+            counts.created += len(new_consultations)
+            counts.already_present += len(plans) - len(new_consultations)
         self._write(Consultation, new_consultations)
         for plan in plans:
             if plan.consultation is not None:
@@ -501,6 +525,88 @@ class LegacyImporter:
 
         self._write_segments_and_summaries(plans)
 
+    def _import_standalone_transcripts(self, ids: set[str]) -> None:
+        """Generation-1 transcripts (``consultations.legacy.generation1``): each one an ended
+        consultation with its transcript, summary and embedded note. A document whose
+        ``clinicianId`` is not an imported user is skipped (nobody could see it)."""
+        if not ids:
+            return
+        docs = (doc for doc in self.reader.iter("transcripts") if rules.oid_hex(doc.get("_id")) in ids)
+        for batch in _batches(docs, self.batch_size):
+            self._standalone_batch(batch)
+
+    def _standalone_batch(self, batch: list[dict[str, Any]]) -> None:
+        tcounts = self.report.counts("transcripts")
+        plans: list[_ConsultationPlan] = []
+        bodies: dict[str, str] = {}
+        for doc in batch:
+            doc_id = rules.oid_hex(doc.get("_id"))
+            g1 = generation1.plan(doc_id, doc)
+            clinician = self._user(g1.clinician_hex)
+            if clinician is None:
+                self.report.skip(
+                    "transcripts", doc_id, "dangling_reference",
+                    "generation-1 transcript whose clinicianId is not an imported user",
+                )
+                continue
+            for collection, rid, rule, reason in g1.issues:
+                self.report.repair(collection, rid, rule, reason)
+            if g1.issues:
+                self.report.mark_repaired("transcripts")
+            consultation_pk = self.consultations.get(doc_id)
+            consultation = None
+            if consultation_pk is None:
+                consultation = Consultation(
+                    clinician_id=clinician,
+                    patient_data=g1.patient_data,
+                    patient_name=patient_search_name(g1.patient_data),
+                    status=ConsultationStatus.ENDED,
+                    started_at=g1.started_at,
+                    ended_at=g1.started_at,
+                    legacy_id=doc_id,
+                    **_pk_kwargs(doc_id),
+                )
+            plans.append(
+                _ConsultationPlan(
+                    doc_id=doc_id,
+                    consultation=consultation,
+                    consultation_pk=consultation_pk,
+                    transcript_doc=doc,
+                    transcript_legacy_id=doc_id,
+                    clinician_pk=clinician,
+                    prompt_pk=None,
+                    created_at=g1.started_at,
+                    updated_at=g1.started_at,
+                    segments=rules.split_transcript(g1.text),
+                    summary=g1.summary,
+                )
+            )
+            self._starts.setdefault(clinician, {})
+            if g1.note_body is not None:
+                bodies[doc_id] = g1.note_body
+        self._write_consultation_plans(plans, standalone=True)
+        for plan in plans:
+            self._starts[plan.clinician_pk][plan.consultation_pk] = plan.created_at
+
+        # The embedded note, once its consultation and transcript exist.
+        present = set(Note.objects.filter(legacy_id__in=list(bodies)).values_list("legacy_id", flat=True))
+        notes = [
+            Note(
+                consultation_id=plan.consultation_pk,
+                transcript_id=self.transcript_of[plan.consultation_pk],
+                clinician_id=plan.clinician_pk,
+                body=bodies[plan.doc_id],
+                created_at=plan.created_at,
+                updated_at=plan.created_at,
+                legacy_id=plan.doc_id,
+                **_pk_kwargs(plan.doc_id),
+            )
+            for plan in plans
+            if plan.doc_id in bodies and plan.doc_id not in present
+        ]
+        tcounts.extra_rows["embedded notes"] = tcounts.extra_rows.get("embedded notes", 0) + len(notes)
+        self._write(Note, notes)
+
     def _plan_consultation(
         self,
         doc_id: str,
@@ -540,48 +646,15 @@ class LegacyImporter:
             self.report.skip("consultations", doc_id, "dangling_reference", "its clinician is not an imported user")
             return None
 
-        patient = doc.get("patient")
-        if isinstance(patient, dict):
-            patient_data = rules.json_safe(patient)
-        elif isinstance(patient, str) and patient.strip():
-            patient_data = {"name": patient.strip()}
-            repair("patient_as_string", "patient was a bare string; kept as the patient's name")
-        else:
-            patient_data = {}
-            repair("missing_field", "no patient details; kept empty")
-
-        transcript_id = rules.oid_hex(transcript_doc.get("_id")) if transcript_doc else None
-        t_created = rules.aware(transcript_doc.get("created_at")) if transcript_doc else None
-        started_at = rules.aware(doc.get("started_at"))
-        if started_at is None:
-            started_at = t_created or rules.id_time(doc_id)
-            repair("missing_field", "no started_at; taken from the transcript or the _id")
-        ended_at = rules.aware(doc.get("ended_at"))
-        status = doc.get("status")
-        if status not in ConsultationStatus.values:
-            status = ConsultationStatus.ENDED if ended_at else ConsultationStatus.ACTIVE
-            repair("missing_field", f"status missing or unknown; set to {status} from ended_at")
-        elif status == ConsultationStatus.ACTIVE and ended_at is not None:
-            status = ConsultationStatus.ENDED
-            repair("inconsistent", "status active but ended_at set; imported as ended")
-        elif status == ConsultationStatus.ENDED and ended_at is None:
-            ended_at = (rules.aware(transcript_doc.get("updated_at")) if transcript_doc else None) or started_at
-            repair("missing_field", "ended without ended_at; took the transcript's last update or the start")
+        fields, issues = consultation_state(doc_id, doc, transcript_doc)
+        repairs.extend(issues)
 
         consultation = None
         consultation_pk = self.consultations.get(doc_id)
         if consultation_pk is None:
-            consultation = Consultation(
-                clinician_id=clinician,
-                patient_data=patient_data,
-                patient_name=patient_search_name(patient_data),
-                status=status,
-                started_at=started_at,
-                ended_at=ended_at,
-                legacy_id=doc_id,
-                **_pk_kwargs(doc_id),
-            )
+            consultation = Consultation(clinician_id=clinician, legacy_id=doc_id, **fields, **_pk_kwargs(doc_id))
 
+        transcript_id = rules.oid_hex(transcript_doc.get("_id")) if transcript_doc else None
         plan = _ConsultationPlan(
             doc_id=doc_id,
             consultation=consultation,
@@ -590,48 +663,20 @@ class LegacyImporter:
             transcript_legacy_id=transcript_id,
             clinician_pk=clinician,
             prompt_pk=None,
-            created_at=t_created or started_at,
-            updated_at=rules.aware(transcript_doc.get("updated_at")) if transcript_doc else None,
+            created_at=fields["started_at"],
+            updated_at=fields["started_at"],
         )
-        plan.updated_at = plan.updated_at or plan.created_at
 
         if transcript_doc is not None:
             claimed.add(transcript_id)
-            text = transcript_doc.get("transcript_text")
-            if text is None:
-                text = ""
-                repair("missing_field", "no transcript_text; imported as an empty transcript", "transcripts", transcript_id)
-            elif not isinstance(text, str):
-                text = str(text)
-                repair("wrong_type", "transcript_text was not text; kept as its string form", "transcripts", transcript_id)
-            plan.segments = rules.split_transcript(text)
+            state = transcript_state(transcript_id, transcript_doc, fields["started_at"])
+            repairs.extend(state.issues)
+            plan.segments, plan.summary = state.segments, state.summary
+            plan.created_at, plan.updated_at = state.created_at, state.updated_at
             if rules.oid_hex(transcript_doc.get("clinician")) and self._user(transcript_doc.get("clinician")) != clinician:
                 repair("inconsistent", "transcript's clinician differs from its consultation's; took the consultation's",
                        "transcripts", transcript_id)
-
-            raw_summary = transcript_doc.get("summary")
-            summary = rules.summary_content(raw_summary)
-            if summary is None and raw_summary not in (None, "", {}):
-                repair("wrong_type", "summary of an unknown shape; not imported", "transcripts", transcript_id)
-            elif summary is not None:
-                content, text, reason = summary
-                plan.summary = (content, text)
-                if reason:
-                    kind = "summary_as_string" if isinstance(raw_summary, str) else "missing_field"
-                    repair(kind, reason, "transcripts", transcript_id)
-
-            used = rules.oid_hex(transcript_doc.get("prompt_used"))
-            if used:
-                plan.prompt_pk = self.prompts.get(used)
-                if plan.prompt_pk is None:
-                    repair("dangling_reference", f"prompt_used {used} is not an imported prompt; dropped",
-                           "transcripts", transcript_id)
-            else:
-                listed = [p for p in prompt_usage.get(transcript_id, []) if p in self.prompts]
-                if len(listed) == 1:
-                    plan.prompt_pk = self.prompts[listed[0]]
-                    repair("missing_field", f"prompt_used missing; prompt {listed[0]} lists this transcript",
-                           "transcripts", transcript_id)
+            plan.prompt_pk = self._prompt_used(transcript_id, state.prompt_used_hex, prompt_usage, repair)
 
         seen: set[tuple[str, str]] = set()
         for collection, rid, rule, reason in repairs:
@@ -640,6 +685,23 @@ class LegacyImporter:
                 seen.add((collection, rid))
                 self.report.mark_repaired(collection)
         return plan
+
+    def _prompt_used(
+        self, transcript_id: str, used: str | None, prompt_usage: dict[str, list[str]], repair: Callable[..., None]
+    ) -> Any:
+        """``prompt_used`` dangling: dropped; missing while exactly one prompt lists the transcript: that prompt."""
+        if used:
+            pk = self.prompts.get(used)
+            if pk is None:
+                repair("dangling_reference", f"prompt_used {used} is not an imported prompt; dropped",
+                       "transcripts", transcript_id)
+            return pk
+        listed = [p for p in prompt_usage.get(transcript_id, []) if p in self.prompts]
+        if len(listed) == 1:
+            repair("missing_field", f"prompt_used missing; prompt {listed[0]} lists this transcript",
+                   "transcripts", transcript_id)
+            return self.prompts[listed[0]]
+        return None
 
     def _write_segments_and_summaries(self, plans: list[_ConsultationPlan]) -> None:
         transcript_pks = [self.transcript_of[p.consultation_pk] for p in plans]
@@ -726,6 +788,14 @@ class LegacyImporter:
             consultation_pk = self.consultation_of_transcript.get(via_transcript)
             if consultation_pk is not None:
                 repairs.append(("dangling_reference", "consultation missing or not imported; took its transcript's"))
+        if consultation_pk is None and not named and not via_transcript:
+            consultation_pk = self._consultation_at(self._user(doc.get("clinician") or doc.get("clinicianId")), doc_id)
+            if consultation_pk is not None:
+                repairs.append((
+                    "no_consultation_link",
+                    "generation-1 note with no consultation; attached to its clinician's consultation "
+                    "that started last before it was written",
+                ))
         if consultation_pk is None or consultation_pk not in self.transcript_of:
             self.report.skip(
                 "notes", doc_id, "dangling_reference", "neither its consultation nor its transcript was imported"
@@ -735,7 +805,7 @@ class LegacyImporter:
         if via_transcript and self.consultation_of_transcript.get(via_transcript) != consultation_pk:
             repairs.append(("inconsistent", "transcript is not its consultation's; attached to the consultation's"))
         clinician_pk = self.clinician_of_consultation[consultation_pk]
-        if self._user(doc.get("clinician")) != clinician_pk:
+        if self._user(doc.get("clinician") or doc.get("clinicianId")) != clinician_pk:
             repairs.append(("inconsistent", "clinician missing or not the consultation's; set to the consultation's"))
         body = doc.get("body")
         if not isinstance(body, str):
@@ -758,6 +828,23 @@ class LegacyImporter:
             **_pk_kwargs(doc_id),
         )
 
+    def _consultation_at(self, clinician_pk: Any, note_id: str) -> Any:
+        """The clinician's consultation that started last before the note's ``_id`` time
+        (else their first one); None when they have none."""
+        if clinician_pk is None:
+            return None
+        starts = self._starts.setdefault(clinician_pk, {})
+        if not isinstance(clinician_pk, _Planned) and clinician_pk not in self._starts_loaded:
+            self._starts_loaded.add(clinician_pk)
+            for pk, started_at in Consultation.objects.filter(clinician_id=clinician_pk).values_list("pk", "started_at"):
+                starts.setdefault(pk, started_at)
+        if not starts:
+            return None
+        written = rules.id_time(note_id)
+        ordered = sorted(starts.items(), key=lambda item: (item[1], str(item[0])))
+        before = [pk for pk, started_at in ordered if started_at <= written]
+        return before[-1] if before else ordered[0][0]
+
     # --- revoked tokens ---------------------------------------------------------------------
 
     def _import_blacktokens(self) -> None:
@@ -771,9 +858,13 @@ class LegacyImporter:
                 doc_id = self._valid_id("blacktokens", doc)
                 if doc_id is None:
                     continue
-                token = doc.get("token")
+                # Real dumps hold ``blackToken``; the earliest example dump said ``token``.
+                token = doc.get("blackToken", doc.get("token"))
                 if not isinstance(token, str) or not token.strip():
                     self.report.skip("blacktokens", doc_id, "missing_field", "no token")
+                    continue
+                if not rules.looks_like_jwt(token.strip()):
+                    self.report.skip("blacktokens", doc_id, "not_a_token", "not a JWT; no such token could ever be accepted")
                     continue
                 if self.dry_run:
                     key = legacy_revocation_key(token.strip())

@@ -13,13 +13,15 @@ from typing import Any
 
 SKIPPED = "skipped"
 REPAIRED = "repaired"
+CONFLICT = "conflict"  # sync: changed in Node.js and in Scribe; left for a person
+KEPT = "kept"  # sync: gone from Node.js, kept in Scribe
 
 
 @dataclass
 class Issue:
     collection: str
     id: str
-    action: str  # SKIPPED or REPAIRED
+    action: str  # SKIPPED, REPAIRED, CONFLICT or KEPT
     rule: str  # a short machine code, e.g. "dangling_reference"
     reason: str  # one sentence for the operator
 
@@ -31,6 +33,11 @@ class CollectionCounts:
     already_present: int = 0
     repaired: int = 0
     skipped: int = 0
+    # Sync only: records updated from changed documents, deleted (notes gone from Node.js),
+    # and documents changed in both places (left alone, listed as issues).
+    updated: int = 0
+    deleted: int = 0
+    conflicts: int = 0
     # Rows written besides the collection's own (segments, summaries, usage links).
     extra_rows: dict[str, int] = field(default_factory=dict)
 
@@ -39,10 +46,13 @@ class CollectionCounts:
 class ImportReport:
     source: str
     dry_run: bool = False
+    sync: bool = False
     completed: bool = False
     interrupted: bool = False
     collections: dict[str, CollectionCounts] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # Ledger rows (consultations.legacy.ledger) recorded for documents brought in.
+    fingerprinted: int = 0
 
     def counts(self, collection: str) -> CollectionCounts:
         return self.collections.setdefault(collection, CollectionCounts())
@@ -63,19 +73,22 @@ class ImportReport:
 
     @property
     def rows_written(self) -> int:
-        return sum(c.created + sum(c.extra_rows.values()) for c in self.collections.values())
+        return sum(c.created + c.updated + c.deleted + sum(c.extra_rows.values()) for c in self.collections.values())
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "dry_run": self.dry_run,
+            "sync": self.sync,
             "completed": self.completed,
             "interrupted": self.interrupted,
             "changed_anything": self.rows_written > 0,
             "collections": {name: asdict(counts) for name, counts in self.collections.items()},
             "skipped": len(self.skipped),
             "repaired": sum(1 for issue in self.issues if issue.action == REPAIRED),
+            "conflicts": sum(1 for issue in self.issues if issue.action == CONFLICT),
             "issues": [asdict(issue) for issue in self.issues],
+            "fingerprinted": self.fingerprinted,
         }
 
     def write_json(self, path: str | Path) -> None:
@@ -84,14 +97,20 @@ class ImportReport:
     def table(self) -> str:
         """The end-of-run summary: one line per collection."""
         header = ("collection", "read", "created", "present", "repaired", "skipped", "also written")
+        if self.sync:
+            header = (*header[:4], "updated", "deleted", "conflicts", *header[4:])
         rows = [header]
         for name, c in self.collections.items():
             extra = ", ".join(f"{n} {k}" for k, n in c.extra_rows.items() if n) or "-"
-            rows.append((name, str(c.read), str(c.created), str(c.already_present), str(c.repaired), str(c.skipped), extra))
+            counts = [c.read, c.created, c.already_present]
+            if self.sync:
+                counts += [c.updated, c.deleted, c.conflicts]
+            rows.append((name, *(str(n) for n in counts), str(c.repaired), str(c.skipped), extra))
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         lines = []
         for index, row in enumerate(rows):
-            cells = [cell.ljust(widths[i]) if i in (0, 6) else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+            last = len(header) - 1
+            cells = [cell.ljust(widths[i]) if i in (0, last) else cell.rjust(widths[i]) for i, cell in enumerate(row)]
             lines.append("  ".join(cells).rstrip())
             if index == 0:
                 lines.append("  ".join("-" * w for w in widths))

@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from consultations.legacy.soap import split_soap
 from consultations.models import Speaker
 from consultations.services import SEGMENT_MAX_CHARS
 
@@ -21,10 +22,6 @@ SOAP_KEYS = ("subjective", "objective", "assessment", "plan")
 UNUSABLE_PASSWORD = "!legacy-import-no-password"
 
 _SPEAKER_PREFIX = re.compile(r"^\s*(clinician|doctor|dr|patient)\s*:", re.IGNORECASE)
-_SOAP_STRING = re.compile(
-    r"^\s*S\s*:\s*(?P<subjective>.*?)\s*O\s*:\s*(?P<objective>.*?)\s*A\s*:\s*(?P<assessment>.*?)\s*P\s*:\s*(?P<plan>.*?)\s*$",
-    re.DOTALL,
-)
 
 
 def oid_hex(value: Any) -> str | None:
@@ -34,6 +31,14 @@ def oid_hex(value: Any) -> str | None:
     if isinstance(value, str) and ObjectId.is_valid(value):
         return value.lower()
     return None
+
+
+_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def looks_like_jwt(value: str) -> bool:
+    """Three base64url parts: anything else was never a token any backend issued."""
+    return bool(_JWT.match(value))
 
 
 def aware(value: Any) -> dt.datetime | None:
@@ -102,7 +107,8 @@ def summary_content(value: Any) -> tuple[dict[str, str], str, str | None] | None
 
     A document ``{subjective, objective, assessment, plan}`` is kept (missing keys
     become empty); a single string is kept verbatim as the text and, when it has
-    the ``S: … O: … A: … P: …`` shape, also split into the four parts.
+    the four SOAP parts in any style the model wrote (``consultations.legacy.soap``),
+    also split into them.
     """
     if value is None or value == "" or value == {}:
         return None
@@ -115,9 +121,9 @@ def summary_content(value: Any) -> tuple[dict[str, str], str, str | None] | None
         reason = f"summary lacked {', '.join(missing)}; kept as empty" if missing else None
         return content, text, reason
     if isinstance(value, str):
-        match = _SOAP_STRING.match(value)
-        if match:
-            content = {key: match.group(key) for key in SOAP_KEYS}
+        parts = split_soap(value)
+        if parts is not None:
+            content = dict(parts)
             return content, value, "summary was one string; kept verbatim as its text and split into S/O/A/P"
         content = dict.fromkeys(SOAP_KEYS, "")
         return content, value, "summary was one string without S/O/A/P parts; kept verbatim as its text only"

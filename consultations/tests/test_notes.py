@@ -13,7 +13,8 @@ def test_it_creates_a_note_on_the_consultation_and_its_transcript(client_for, cl
     response = client_for(clinician).post("/api/v1/notes/", {"consultation": str(consultation.pk), "body": "BP 122/81"})
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "consultation", "transcript", "body", "created_at", "updated_at"}
+    assert set(body) == {"id", "consultation", "transcript", "body", "created_at", "updated_at", "legacy_id"}
+    assert body["legacy_id"] is None  # made in Scribe
     assert body["consultation"] == str(consultation.pk)
     assert body["transcript"] == str(consultation.transcript.pk)
     assert Note.objects.get(pk=body["id"]).clinician == clinician

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from consultations.legacy.importer import ImportInterrupted, LegacyImporter
 from consultations.legacy.progress import LineProgress, TerminalProgress
 from consultations.legacy.readers import DumpReader, LegacyReader, ReaderError, open_live_reader
-from consultations.legacy.report import ImportReport
+from consultations.legacy.report import CONFLICT, ImportReport
+from consultations.legacy.sync import LegacySync
 from scribe.core.files import output_path_check
 
 EXIT_SKIPPED = 3
@@ -29,6 +30,11 @@ class Command(BaseCommand):
         "source could not be read (at the start or part-way)."
     )
 
+    # The system checks import every view (and the AI client) to check the URLs: seconds of
+    # start-up a command that serves no request does not need, and the final sync runs
+    # inside the cutover's write freeze.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--dump", metavar="DIR", help="a mongodump directory (dump/ or dump/<database>/)")
@@ -36,6 +42,12 @@ class Command(BaseCommand):
             "--uri", metavar="MONGODB_URI", help="a live database, e.g. mongodb://user:pass@host:27017/scribe"
         )
         parser.add_argument("--database", help="with --uri: the database to read when the URI names none")
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="bring a database imported before up to date: new documents, changed ones and deleted notes, "
+            "decided by content; changes made in Scribe meanwhile are reported as conflicts and kept",
+        )
         parser.add_argument("--dry-run", action="store_true", help="read and check everything, write nothing")
         parser.add_argument("--report", metavar="FILE", help="write the full report (every skip and repair) as JSON")
         parser.add_argument(
@@ -60,13 +72,20 @@ class Command(BaseCommand):
             output_path_check(options["report"], option="--report")  # before the import, not after it
         reader = self._reader(options)
         progress = self._progress(options["progress"])
-        importer = LegacyImporter(
-            reader,
-            dry_run=options["dry_run"],
-            stop_after_writes=options["stop_after_writes"],
-            progress=progress,
-            batch_size=max(options["batch_size"], 1),
-        )
+        if options["sync"]:
+            if options["stop_after_writes"] is not None:
+                raise CommandError("--stop-after-writes rehearses a first import; it does not apply to --sync.")
+            importer: LegacyImporter | LegacySync = LegacySync(
+                reader, dry_run=options["dry_run"], progress=progress, batch_size=max(options["batch_size"], 1)
+            )
+        else:
+            importer = LegacyImporter(
+                reader,
+                dry_run=options["dry_run"],
+                stop_after_writes=options["stop_after_writes"],
+                progress=progress,
+                batch_size=max(options["batch_size"], 1),
+            )
         try:
             try:
                 report = importer.run()
@@ -121,14 +140,26 @@ class Command(BaseCommand):
             out.write(f"{issue.action:<8} {issue.collection}/{issue.id}: {issue.rule}: {issue.reason}")
         if len(report.issues) > ISSUES_SHOWN:
             out.write(f"... and {len(report.issues) - ISSUES_SHOWN} more (use --report FILE for all)")
+        if report.fingerprinted:
+            out.write(f"Fingerprints recorded for {report.fingerprinted} documents (what --sync compares).")
         if report.dry_run:
             out.write(self.style.WARNING("Dry run: nothing was written."))
         elif report.interrupted:
             out.write(self.style.WARNING(f"Stopped after {report.rows_written} rows."))
+        elif report.sync and report.rows_written == 0 and report.fingerprinted == 0:
+            out.write(self.style.SUCCESS("Nothing changed: Scribe was already up to date with the Node.js database."))
+        elif report.sync:
+            out.write(self.style.SUCCESS(f"Synced: {report.rows_written} rows written."))
         elif report.rows_written == 0:
             out.write(self.style.SUCCESS("Nothing changed: everything importable was already imported."))
         else:
             out.write(self.style.SUCCESS(f"Imported: {report.rows_written} rows written."))
+        conflicts = sum(1 for issue in report.issues if issue.action == CONFLICT)
+        if conflicts:
+            out.write(self.style.WARNING(
+                f"{conflicts} document(s) changed both in Node.js and in Scribe: Scribe's version kept, "
+                "listed as 'conflict' above; settle them by hand."
+            ))
         if options["report"]:
             out.write(f"Report written to {options['report']}")
         sys.stdout.flush()

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from accounts.models import RevokedToken, User
 from consultations.legacy.readers import COLLECTIONS, write_dump
-from consultations.models import Consultation, Note, Prompt, Segment, Summary, Transcript
+from consultations.models import Consultation, LegacyDocument, Note, Prompt, Segment, Summary, Transcript
 
 # A copy of ../shared/legacy/sample-dump (the manifest lists its users and anomalies).
 SAMPLE_DUMP = Path(__file__).resolve().parent / "sample-dump"
@@ -116,7 +116,7 @@ def canonical_database() -> dict[str, list[tuple]]:
 
 def wipe_database() -> None:
     """Delete every imported row (children first), for comparing runs in one test database."""
-    for model in (Note, Summary, Segment, Transcript, Consultation, Prompt):
+    for model in (LegacyDocument, Note, Summary, Segment, Transcript, Consultation, Prompt):
         model.objects.all().delete()
     RevokedToken.objects.all().delete()
     User.objects.all().delete()
