@@ -1,17 +1,25 @@
 """Gunicorn settings for the container (read from the working directory by default).
 
-Threaded workers: a request that waits on the AI provider (up to
-AI_TIMEOUT_SECONDS) holds a thread, not a whole process.
+Scribe runs as ASGI (``gunicorn scribe.asgi:application``): gunicorn manages the
+processes (restarts, max_requests, the heartbeat timeout) and each worker is uvicorn
+(``scribe.workers.UvicornWorker``), one event loop per process. A request that waits on
+the AI provider (async views) holds no thread; the sync REST views run in a thread of
+their own per request, as Django's ASGI handler does. The layout was chosen by
+measurement: README "Deploying" and bench/bench_ai_wait.py.
+
+``GUNICORN_WORKER_CLASS=gthread`` with ``scribe.wsgi:application`` still runs the former
+WSGI layout (threads per worker: ``GUNICORN_THREADS``).
 """
 
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "scribe.workers.UvicornWorker")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-# Longer than the AI timeout (60 s by default, plus retries) so a slow upstream
-# answers 504 from Scribe instead of the worker being killed.
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))  # gthread only
+# Longer than AI_REQUEST_BUDGET_SECONDS (150 s by default) so a slow upstream answers
+# 504 from Scribe instead of the worker being killed. For uvicorn workers it is also the
+# heartbeat: an event loop blocked this long gets its worker restarted.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "180"))
 graceful_timeout = 30
 keepalive = 5

@@ -46,7 +46,8 @@ def test_it_runs_as_a_non_root_user_with_gunicorn(dockerfile):
     users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.M)
     assert users
     assert users[-1] not in {"root", "0"}
-    assert 'CMD ["gunicorn", "scribe.wsgi:application"]' in runtime
+    # REST, the async AI views and the WebSocket on ASGI (README "Deploying").
+    assert 'CMD ["gunicorn", "scribe.asgi:application"]' in runtime
 
 
 def test_it_collects_static_files_at_build(dockerfile):
@@ -60,18 +61,74 @@ def test_it_checks_health_with_python_not_curl(dockerfile):
     assert "curl" not in runtime
 
 
-def test_it_configures_gunicorn_with_threaded_workers():
-    done = run(
-        ["-m", "gunicorn", "--check-config", "--print-config", "scribe.wsgi:application"],
-        DEBUG="true",
-    )
+def gunicorn_config(app: str, **env: str) -> dict[str, str]:
+    done = run(["-m", "gunicorn", "--check-config", "--print-config", app], DEBUG="true", **env)
     assert done.returncode == 0, done.stderr
-    config = dict(
+    return dict(
         line.split("=", 1) for line in (ln.replace(" ", "") for ln in done.stdout.splitlines()) if "=" in line
     )
+
+
+def test_it_configures_gunicorn_with_uvicorn_workers():
+    config = gunicorn_config("scribe.asgi:application")
+    assert config["worker_class"] == "scribe.workers.UvicornWorker"
+    assert int(config["workers"]) >= 2
+    # Longer than the AI request budget: Scribe answers 504 before the worker is killed.
+    assert int(config["timeout"]) > 150
+    assert config["accesslog"] == "None"  # Scribe writes the access line itself
+
+
+def test_it_still_configures_the_threaded_wsgi_layout_on_request():
+    config = gunicorn_config("scribe.wsgi:application", GUNICORN_WORKER_CLASS="gthread")
     assert config["worker_class"] == "gthread"
     assert int(config["threads"]) > 1
-    assert config["accesslog"] == "None"  # Scribe writes the access line itself
+
+
+def test_it_leaves_client_addresses_and_lifespan_to_scribe():
+    from scribe.workers import UvicornWorker
+
+    # Scribe works out the client address itself (TRUSTED_PROXY_COUNT); Django has no lifespan.
+    assert UvicornWorker.CONFIG_KWARGS["proxy_headers"] is False
+    assert UvicornWorker.CONFIG_KWARGS["lifespan"] == "off"
+
+
+def test_it_serves_the_images_command_over_asgi(tmp_path):
+    """The container's command, for real: gunicorn with the uvicorn worker answers /health."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from scribe.testing.processes import child_env
+
+    log = tmp_path / "gunicorn.log"
+    env = child_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", WEB_CONCURRENCY="1")
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "scribe.asgi:application", "--bind", "127.0.0.1:0"],
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline and server.poll() is None:
+            found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log.read_text())
+            url = found.group(1) if found else time.sleep(0.2)
+        assert url, log.read_text()
+        response = None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"{url}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None, log.read_text()
+        assert response.status_code == 200
+        assert "Using worker: scribe.workers.UvicornWorker" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_it_composes_the_api_with_mongodb_and_redis(compose):
@@ -83,7 +140,23 @@ def test_it_composes_the_api_with_mongodb_and_redis(compose):
     assert api["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
     assert api["environment"]["DEBUG"] == "false"
     assert set(api["depends_on"]) == {"mongodb", "redis"}
-    assert "gunicorn scribe.wsgi:application" in " ".join(api["command"])
+    assert "gunicorn scribe.asgi:application" in " ".join(api["command"])
+
+
+def test_it_puts_the_api_behind_the_nginx_proxy(compose):
+    services = compose["services"]
+    proxy, api = services["proxy"], services["api"]
+    assert proxy["image"].startswith("nginx:")
+    config, target, mode = proxy["volumes"][0].split(":")
+    assert (config, mode) == ("./deploy/nginx/scribe.conf", "ro")
+    assert (BASE_DIR / config).is_file()
+    assert target.startswith("/etc/nginx/conf.d/")
+    assert proxy["ports"] == ["8000:80"]
+    assert "api" in proxy["depends_on"]
+    # The API is reached only through the proxy, whose X-Forwarded-For it trusts.
+    assert "ports" not in api
+    assert api["environment"]["TRUSTED_PROXY_COUNT"].startswith("${TRUSTED_PROXY_COUNT:-1}")
+    assert "api:8000" in (BASE_DIR / config).read_text()
 
 
 def test_it_runs_the_suite_against_the_composed_mongodb(compose):
