@@ -1,20 +1,19 @@
 """Gunicorn settings for the container (read from the working directory by default).
 
-Scribe runs as ASGI (``gunicorn scribe.asgi:application``): gunicorn manages the
-processes (restarts, max_requests, the heartbeat timeout) and each worker is uvicorn
-(``scribe.workers.UvicornWorker``), one event loop per process. A request that waits on
-the AI provider (async views) holds no thread; the sync REST views run in a thread of
-their own per request, as Django's ASGI handler does. The layout was chosen by
-measurement: README "Deploying" and bench/bench_ai_wait.py.
+Two kinds of process share this file (README "Deploying", chosen by measurement with
+bench/bench_ai_wait.py):
 
-``GUNICORN_WORKER_CLASS=gthread`` with ``scribe.wsgi:application`` still runs the former
-WSGI layout (threads per worker: ``GUNICORN_THREADS``).
+- the REST API, ``gunicorn scribe.wsgi:application``: threaded (``gthread``) workers,
+  ``GUNICORN_THREADS`` each, with persistent database connections;
+- the AI endpoints and the live-transcription WebSocket, ``gunicorn
+  scribe.asgi:application`` with ``GUNICORN_WORKER_CLASS=scribe.workers.UvicornWorker``:
+  one event loop per worker, so a request waiting on the AI provider holds no thread.
 """
 
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "scribe.workers.UvicornWorker")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))  # gthread only
 # Longer than AI_REQUEST_BUDGET_SECONDS (150 s by default) so a slow upstream answers

@@ -1,6 +1,6 @@
 """Benchmark: AI waits that never starve the API (issue 10, item 6), per deployment layout.
 
-    .venv/bin/python bench/bench_ai_wait.py [--rounds 2] [--ai 100] [--delay 10] [--layouts split,asgi,...]
+    .venv/bin/python bench/bench_ai_wait.py [--rounds 3] [--ai 100] [--delay 10] [--layouts split,asgi,...]
 
 Real servers on 127.0.0.1 (ports from BENCH_PORT_BASE, default 18300), production
 settings (DEBUG=false), a temporary SQLite database with one clinician and 30
@@ -13,15 +13,15 @@ answer is collected: the status of each and how many were at the provider at onc
 
 Layouts (``--layouts``):
 
-- ``wsgi``: the former image, everything on gunicorn gthread (2 workers x 8 threads);
-- ``split``: REST on gunicorn gthread, AI on gunicorn with uvicorn workers (2), as a
-  proxy would route them;
-- ``asgi``: everything on gunicorn with uvicorn workers (2): the image's layout;
+- ``wsgi``: the former deployment, everything on gunicorn gthread (2 workers x 8 threads);
+- ``split``: REST on gunicorn gthread, AI on gunicorn with uvicorn workers (2), as the
+  proxy routes them (deploy/nginx/scribe.conf): the deployed layout;
+- ``asgi``: everything on gunicorn with uvicorn workers (2);
 - ``daphne``: everything on one daphne process (daphne has no worker processes).
 
 Rounds are interleaved (layout A, B, C, A, B, C...) because the machine is shared; the
 idle p95 is measured before and after the loaded phase and the ratio taken against
-their mean. Target (``--target``, default the deployed ``asgi``): loaded p95 <= 1.5 x
+their mean. Target (``--target``, default the deployed ``split``): loaded p95 <= 1.5 x
 idle p95 in every round, and every AI request answered 200. Exit status 1 otherwise.
 """
 
@@ -220,12 +220,12 @@ def run_layout(name: str, *, base: int, env: dict, token: str, stub: OpenAIStub,
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ai", type=int, default=100)
     parser.add_argument("--delay", type=float, default=10.0)
     parser.add_argument("--seconds", type=int, default=6, help="wrk duration of each phase")
     parser.add_argument("--layouts", default="wsgi,split,asgi,daphne")
-    parser.add_argument("--target", default="asgi", help="layouts held to the target")
+    parser.add_argument("--target", default="split", help="layouts held to the target")
     args = parser.parse_args()
     layouts = [name for name in args.layouts.split(",") if name]
     base = int(os.environ.get("BENCH_PORT_BASE", "18300"))

@@ -46,8 +46,7 @@ def test_it_runs_as_a_non_root_user_with_gunicorn(dockerfile):
     users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.M)
     assert users
     assert users[-1] not in {"root", "0"}
-    # REST, the async AI views and the WebSocket on ASGI (README "Deploying").
-    assert 'CMD ["gunicorn", "scribe.asgi:application"]' in runtime
+    assert 'CMD ["gunicorn", "scribe.wsgi:application"]' in runtime  # REST; compose's asgi runs the rest
 
 
 def test_it_collects_static_files_at_build(dockerfile):
@@ -69,19 +68,20 @@ def gunicorn_config(app: str, **env: str) -> dict[str, str]:
     )
 
 
-def test_it_configures_gunicorn_with_uvicorn_workers():
-    config = gunicorn_config("scribe.asgi:application")
+def test_it_configures_gunicorn_with_threaded_workers():
+    config = gunicorn_config("scribe.wsgi:application")
+    assert config["worker_class"] == "gthread"
+    assert int(config["threads"]) > 1
+    assert config["accesslog"] == "None"  # Scribe writes the access line itself
+
+
+def test_it_configures_the_asgi_process_with_uvicorn_workers():
+    config = gunicorn_config("scribe.asgi:application", GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
     assert config["worker_class"] == "scribe.workers.UvicornWorker"
     assert int(config["workers"]) >= 2
     # Longer than the AI request budget: Scribe answers 504 before the worker is killed.
     assert int(config["timeout"]) > 150
-    assert config["accesslog"] == "None"  # Scribe writes the access line itself
-
-
-def test_it_still_configures_the_threaded_wsgi_layout_on_request():
-    config = gunicorn_config("scribe.wsgi:application", GUNICORN_WORKER_CLASS="gthread")
-    assert config["worker_class"] == "gthread"
-    assert int(config["threads"]) > 1
+    assert config["accesslog"] == "None"
 
 
 def test_it_leaves_client_addresses_and_lifespan_to_scribe():
@@ -93,7 +93,7 @@ def test_it_leaves_client_addresses_and_lifespan_to_scribe():
 
 
 def test_it_serves_the_images_command_over_asgi(tmp_path):
-    """The container's command, for real: gunicorn with the uvicorn worker answers /health."""
+    """The asgi service's command, for real: gunicorn with the uvicorn worker answers /health."""
     import subprocess
     import sys
     import time
@@ -103,7 +103,8 @@ def test_it_serves_the_images_command_over_asgi(tmp_path):
     from scribe.testing.processes import child_env
 
     log = tmp_path / "gunicorn.log"
-    env = child_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", WEB_CONCURRENCY="1")
+    env = child_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", WEB_CONCURRENCY="1",
+                    GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "scribe.asgi:application", "--bind", "127.0.0.1:0"],
@@ -140,7 +141,18 @@ def test_it_composes_the_api_with_mongodb_and_redis(compose):
     assert api["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
     assert api["environment"]["DEBUG"] == "false"
     assert set(api["depends_on"]) == {"mongodb", "redis"}
-    assert "gunicorn scribe.asgi:application" in " ".join(api["command"])
+    assert "gunicorn scribe.wsgi:application" in " ".join(api["command"])
+
+
+def test_it_runs_the_ai_and_the_socket_in_an_asgi_process_of_the_same_image(compose):
+    services = compose["services"]
+    api, asgi = services["api"], services["asgi"]
+    assert asgi["build"] == api["build"]
+    assert asgi["command"] == ["gunicorn", "scribe.asgi:application"]
+    assert asgi["environment"]["GUNICORN_WORKER_CLASS"] == "scribe.workers.UvicornWorker"
+    # The same settings as the REST process (one anchor), the worker class aside.
+    assert {k: v for k, v in asgi["environment"].items() if k != "GUNICORN_WORKER_CLASS"} == api["environment"]
+    assert "ports" not in asgi
 
 
 def test_it_puts_the_api_behind_the_nginx_proxy(compose):
@@ -152,11 +164,13 @@ def test_it_puts_the_api_behind_the_nginx_proxy(compose):
     assert (BASE_DIR / config).is_file()
     assert target.startswith("/etc/nginx/conf.d/")
     assert proxy["ports"] == ["8000:80"]
-    assert "api" in proxy["depends_on"]
+    assert {"api", "asgi"} <= set(proxy["depends_on"])
     # The API is reached only through the proxy, whose X-Forwarded-For it trusts.
     assert "ports" not in api
     assert api["environment"]["TRUSTED_PROXY_COUNT"].startswith("${TRUSTED_PROXY_COUNT:-1}")
-    assert "api:8000" in (BASE_DIR / config).read_text()
+    site = (BASE_DIR / config).read_text()
+    assert "server api:8000;" in site
+    assert "server asgi:8000;" in site
 
 
 def test_it_runs_the_suite_against_the_composed_mongodb(compose):

@@ -1,6 +1,7 @@
-"""deploy/nginx/scribe.conf works: a real nginx in front of a real ASGI server (uvicorn)
-passes the WebSocket handshake of /transcription-stream and proxies plain requests
-with the forwarded headers Scribe reads."""
+"""deploy/nginx/scribe.conf works: a real nginx in front of two real servers (uvicorn
+standing in for the REST and the ASGI process) passes the WebSocket handshake of
+/transcription-stream, sends the AI paths to the ASGI process and everything else to
+REST, with the forwarded headers Scribe reads."""
 
 from __future__ import annotations
 
@@ -22,33 +23,49 @@ NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
 
 
-async def echo_app(scope, receive, send):
-    """HTTP: answers the request headers it got. WebSocket: echoes text with the path."""
+def echo_app(name: str):
+    """HTTP: answers its name and the request headers it got. WebSocket: echoes text."""
+
+    async def app(scope, receive, send):
+        await _echo(name, scope, receive, send)
+
+    return app
+
+
+async def _echo(name, scope, receive, send):
     if scope["type"] == "http":
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.dumps({"path": scope["path"], "headers": headers}).encode()
+        body = json.dumps({"server": name, "path": scope["path"], "headers": headers}).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
     elif scope["type"] == "websocket":
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
         message = await receive()
-        await send({"type": "websocket.send", "text": f"{scope['path']}:{message.get('text')}"})
+        await send({"type": "websocket.send", "text": f"{name}{scope['path']}:{message.get('text')}"})
         await send({"type": "websocket.close"})
 
 
-@pytest.fixture
-def upstream():
-    server = uvicorn.Server(uvicorn.Config(echo_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+def _serve(name: str):
+    server = uvicorn.Server(uvicorn.Config(echo_app(name), host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started
-    yield server.servers[0].sockets[0].getsockname()[1]
-    server.should_exit = True
-    thread.join(timeout=10)
+    return server, thread
+
+
+@pytest.fixture
+def upstreams():
+    """(REST port, ASGI port)."""
+    running = [_serve("rest"), _serve("asgi")]
+    yield tuple(server.servers[0].sockets[0].getsockname()[1] for server, _ in running)
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _free_port() -> int:
@@ -58,14 +75,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def proxy(tmp_path, upstream):
-    """nginx with deploy/nginx/scribe.conf, only its upstream and listen address changed."""
+def proxy(tmp_path, upstreams):
+    """nginx with deploy/nginx/scribe.conf, only its upstreams and listen address changed."""
     site = (BASE_DIR / "deploy/nginx/scribe.conf").read_text()
-    assert "server api:8000;" in site
-    assert "listen 80;" in site
+    for line in ("server api:8000;", "server asgi:8000;", "listen 80;"):
+        assert line in site
     port = _free_port()
-    site = site.replace("server api:8000;", f"server 127.0.0.1:{upstream};").replace(
-        "listen 80;", f"listen 127.0.0.1:{port};"
+    rest, asgi = upstreams
+    site = (
+        site.replace("server api:8000;", f"server 127.0.0.1:{rest};")
+        .replace("server asgi:8000;", f"server 127.0.0.1:{asgi};")
+        .replace("listen 80;", f"listen 127.0.0.1:{port};")
     )
     (tmp_path / "scribe.conf").write_text(site)
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -106,10 +126,32 @@ http {{
     process.wait(timeout=10)
 
 
-def test_it_passes_the_websocket_handshake_of_the_live_transcription(proxy):
+def test_it_passes_the_websocket_handshake_of_the_live_transcription_to_asgi(proxy):
     with connect(f"ws://127.0.0.1:{proxy}/transcription-stream?token=abc", open_timeout=10) as socket_:
         socket_.send("start_recording")
-        assert socket_.recv(timeout=10) == "/transcription-stream:start_recording"
+        assert socket_.recv(timeout=10) == "asgi/transcription-stream:start_recording"
+
+
+@pytest.mark.parametrize(
+    ("path", "server"),
+    [
+        ("/api/v1/ai/search", "asgi"),
+        ("/api/v1/ai/summary/", "asgi"),
+        ("/api/v1/transcripts/7f3c/summarize", "asgi"),
+        ("/api/ai/search", "asgi"),
+        ("/api/ai/3f2a/summarise", "asgi"),
+        ("/api/consultation/3f2a/end", "asgi"),
+        ("/api/v1/consultations/", "rest"),
+        ("/api/v1/transcripts/7f3c/segments", "rest"),
+        ("/api/consultation/3f2a", "rest"),
+        ("/users/login", "rest"),
+        ("/health", "rest"),
+    ],
+)
+def test_it_sends_the_ai_paths_to_asgi_and_the_rest_to_rest(proxy, path, server):
+    response = httpx.post(f"http://127.0.0.1:{proxy}{path}", json={})
+    assert response.status_code == 200
+    assert response.json() == {**response.json(), "server": server, "path": path}
 
 
 def test_it_proxies_plain_requests_with_the_forwarded_headers_and_no_upgrade(proxy):
