@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ai.models import AiUsage
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import RateLimited
 
 
@@ -70,11 +70,11 @@ def quota_use(*, user: Any, operation: str) -> Iterator[AiUsage | None]:
 async def aquota_use(*, user: Any, operation: str) -> AsyncIterator[AiUsage | None]:
     """``quota_use`` for async views (the database work in a thread). The slot is also
     given back when the request is cancelled (the client went away before any answer)."""
-    usage = await sync_to_async(quota_claim)(user=user, operation=operation)
+    usage = await database_sync_to_async(quota_claim)(user=user, operation=operation)
     try:
         yield usage
     except BaseException:
-        await sync_to_async(quota_release)(usage)
+        await database_sync_to_async(quota_release)(usage)
         raise
 
 

@@ -9,7 +9,7 @@ answer. SNOMED CT search is no model call: no quota. Summaries live in
 
 Each model-calling service has an async twin (``asearch_answer``,
 ``aimage_analyse``, ``aaudio_transcribe``) for the async views: the same checks
-and answer, the database work in a thread (``sync_to_async``) and the provider
+and answer, the database work in a thread (``database_sync_to_async``) and the provider
 awaited on the event loop, so a slow provider holds no thread.
 """
 
@@ -20,8 +20,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from ai import client, terminology
 from ai.audio import audio_check
 from ai.images import data_url, image_fetch
@@ -30,6 +28,7 @@ from ai.quota import aquota_use, quota_use
 from ai.redaction import Redactor
 from consultations.models import ConsultationStatus, Segment, Transcript
 from consultations.services import SEGMENT_MAX_SEQ, segment_append
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import Conflict, InvalidInput
 
 logger = logging.getLogger("scribe.ai")
@@ -96,7 +95,7 @@ async def aimage_analyse(*, user: Any, prompt: str, images: list[tuple[str, byte
     """``image_analyse``, awaited (image URLs are fetched in a thread)."""
     redactor = Redactor()
     async with _amodel_call(user=user, operation="images"):
-        checked = await sync_to_async(lambda: [image_fetch(image) for image in images])()
+        checked = await database_sync_to_async(lambda: [image_fetch(image) for image in images])()
         result = await client.achat_text(task="images", messages=_image_messages(redactor, prompt, checked))
     return {"answer": redactor.restore(result.text), "model": result.model}
 
@@ -148,12 +147,12 @@ async def aaudio_transcribe(
     *, user: Any, audio: bytes, transcript: Transcript | None = None, start_seq: int | None = None
 ) -> dict[str, Any]:
     """``audio_transcribe``, awaited."""
-    filename, content_type, data, start_seq = await sync_to_async(_transcription_prepare)(
+    filename, content_type, data, start_seq = await database_sync_to_async(_transcription_prepare)(
         audio, transcript, start_seq
     )
     async with _amodel_call(user=user, operation="transcribe"):
         result = await client.atranscribe(audio=data, filename=filename, content_type=content_type)
-    return await sync_to_async(_transcription_store)(result, transcript, start_seq)
+    return await database_sync_to_async(_transcription_store)(result, transcript, start_seq)
 
 
 def _transcription_prepare(

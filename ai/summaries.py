@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
@@ -37,6 +36,7 @@ from ai.redaction import Redactor
 from consultations.models import Prompt, Segment, Transcript
 from consultations.selectors import transcript_text
 from consultations.services import transcript_summary_add
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import ApplicationError, InvalidInput, UpstreamError, error_body
 from scribe.core.logging import bind_request_id, current_request_id, reset_request_id
 
@@ -342,9 +342,9 @@ async def asummary_run(job: SummaryJob) -> dict[str, Any]:
             schema_name=SCHEMA_NAME,
             schema=SOAP_SCHEMA,
         )
-        return await sync_to_async(_finish)(job, result.data, result.model)
+        return await database_sync_to_async(_finish)(job, result.data, result.model)
     except BaseException:
-        await sync_to_async(quota_release)(job.usage)
+        await database_sync_to_async(quota_release)(job.usage)
         raise
 
 
@@ -416,7 +416,7 @@ async def asummary_stream(job: SummaryJob) -> AsyncIterator[str]:
             schema=SOAP_SCHEMA,
         )
     except BaseException:
-        await sync_to_async(quota_release)(job.usage)
+        await database_sync_to_async(quota_release)(job.usage)
         raise
     request_id = current_request_id()
 
@@ -431,20 +431,20 @@ async def asummary_stream(job: SummaryJob) -> AsyncIterator[str]:
                     yield _sse("text", {"text": rendered[len(sent) :]})
                     sent = rendered
             assert stream.result is not None
-            answer = await sync_to_async(_finish)(job, stream.result.data, stream.result.model)
+            answer = await database_sync_to_async(_finish)(job, stream.result.data, stream.result.model)
             finished = True
             yield _sse("summary", answer)
         except ApplicationError as error:
-            await sync_to_async(quota_release)(job.usage)
+            await database_sync_to_async(quota_release)(job.usage)
             yield _sse("error", error_body(error.detail, error.code, status=error.status_code))
         except Exception:
-            await sync_to_async(quota_release)(job.usage)
+            await database_sync_to_async(quota_release)(job.usage)
             logger.exception("summary_stream_failed")
             yield _sse("error", error_body("The summary could not be completed.", "server_error", status=500))
         except BaseException:
             # The client went away mid-stream: nothing stored, nothing delivered.
             if not finished:
-                await sync_to_async(quota_release)(job.usage)
+                await database_sync_to_async(quota_release)(job.usage)
                 await stream.close()
             raise
         finally:

@@ -7,7 +7,7 @@ whose stream only starts once the provider has accepted the request).
 
 The model-calling actions are async (``adrf``; see /work/wt/notes/ASYNC_PATTERN.md
 and README "Deploying"): authentication, permissions and every database read or
-write run in a thread (``sync_to_async``), the provider is awaited on the event
+write run in a thread (``database_sync_to_async``), the provider is awaited on the event
 loop, so under ASGI a request waiting on the provider holds no thread. Sync
 actions (SNOMED CT search) run in a thread as before.
 """
@@ -15,7 +15,6 @@ actions (SNOMED CT search) run in a thread as before.
 from __future__ import annotations
 
 from adrf import viewsets as async_viewsets
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +32,7 @@ from ai.images import image_check, image_or_url
 from ai.services import aaudio_transcribe, aimage_analyse, asearch_answer, clinical_codes_search
 from ai.summaries import SummaryJob, asummary_run, asummary_stream, summary_prepare
 from consultations.selectors import prompt_get_usable, transcript_get
+from scribe.core.asyncdb import database_sync_to_async, release_connections
 from scribe.core.exceptions import InvalidInput
 
 # A 1x1 PNG: lets the schema's explicit examples (and the fuzzer) reach the model.
@@ -113,6 +113,14 @@ class AsyncAIViewSet(async_viewsets.ViewSet):
         with client.request_budget():
             return await super().async_dispatch(request, *args, **kwargs)
 
+    def initial(self, request, *args, **kwargs):
+        # Authentication's database connection (run in a thread by adrf) is given back
+        # before the provider is awaited (scribe.core.asyncdb).
+        try:
+            super().initial(request, *args, **kwargs)
+        finally:
+            release_connections()
+
 
 
 class AIViewSet(AsyncAIViewSet):
@@ -148,7 +156,7 @@ class AIViewSet(AsyncAIViewSet):
     async def summary(self, request):
         stream = _stream_wanted(request)
         data = _valid(s.SummaryInputSerializer, request.data)
-        job = await sync_to_async(_summary_job)(request.user, data)
+        job = await database_sync_to_async(_summary_job)(request.user, data)
         return await _summary_response(job, stream=stream)
 
     @extend_schema(
@@ -165,7 +173,7 @@ class AIViewSet(AsyncAIViewSet):
     )
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
     async def images(self, request):
-        prompt, images = await sync_to_async(_images_input)(request)
+        prompt, images = await database_sync_to_async(_images_input)(request)
         return Response(await aimage_analyse(user=request.user, prompt=prompt, images=images))
 
     @extend_schema(
@@ -174,7 +182,7 @@ class AIViewSet(AsyncAIViewSet):
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     async def transcribe(self, request):
-        data, transcript, audio = await sync_to_async(_transcribe_input)(request)
+        data, transcript, audio = await database_sync_to_async(_transcribe_input)(request)
         answer = await aaudio_transcribe(
             user=request.user, audio=audio, transcript=transcript, start_seq=data.get("start_seq")
         )
@@ -203,7 +211,7 @@ class TranscriptSummarizeViewSet(AsyncAIViewSet):
     @action(detail=True, methods=["post"])
     async def summarize(self, request, pk=None):
         stream = _stream_wanted(request)
-        job = await sync_to_async(_summarize_job)(request, pk)
+        job = await database_sync_to_async(_summarize_job)(request, pk)
         return await _summary_response(job, stream=stream)
 
 

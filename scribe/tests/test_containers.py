@@ -84,6 +84,15 @@ def test_it_configures_the_asgi_process_with_uvicorn_workers():
     assert config["accesslog"] == "None"
 
 
+def test_it_gives_database_connections_back_in_the_asgi_process():
+    # gunicorn.conf.py runs before the application is imported; settings.py reads the result.
+    code = "import os, runpy; runpy.run_path('gunicorn.conf.py'); print(os.environ.get('DB_CONN_MAX_AGE'))"
+    asgi = run(["-c", code], GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
+    rest = run(["-c", code])
+    chosen = run(["-c", code], GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker", DB_CONN_MAX_AGE="5")
+    assert (asgi.stdout.strip(), rest.stdout.strip(), chosen.stdout.strip()) == ("0", "None", "5")
+
+
 def test_it_leaves_client_addresses_and_lifespan_to_scribe():
     from scribe.workers import UvicornWorker
 
