@@ -14,11 +14,6 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-if worker_class != "gthread":
-    # ASGI: each request's sync code runs in a fresh thread, so a persistent connection is
-    # never reused, only held (one per request waiting on the AI provider). Connections are
-    # closed after each database step instead (scribe.core.asyncdb); read by settings.py.
-    os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))  # gthread only
 # Longer than AI_REQUEST_BUDGET_SECONDS (150 s by default) so a slow upstream answers

@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_ai_wait.py [--rounds 3] [--ai 100] [--delay 10] [--layouts split,asgi,...]
 
 Real servers on 127.0.0.1 (ports from BENCH_PORT_BASE, default 18300), production
-settings (DEBUG=false), a temporary SQLite database with one clinician and 30
+settings (DEBUG=false), a temporary SQLite database (``BENCH_DATABASE_URL``: an empty
+database of yours instead) with one clinician and 30
 consultations, Redis DB ``BENCH_REDIS_DB`` (default 3) for the cache, and the OpenAI stub
 (``scribe.testing.openai_stub``) answering after ``--delay`` seconds. Per layout, in one
 run: ``wrk`` measures ``GET /api/v1/consultations/`` (4 connections) idle, then again
@@ -65,7 +66,8 @@ end
 def server_env(workdir: Path, stub: OpenAIStub) -> dict[str, str]:
     return child_env(
         **{**PRODUCTION_ENV, "ALLOWED_HOSTS": "127.0.0.1,localhost"},
-        DATABASE_URL=f"sqlite:///{workdir}/bench.sqlite3",
+        # BENCH_DATABASE_URL: an empty PostgreSQL database of yours instead of SQLite.
+        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3",
         REDIS_URL=f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '3')}",
         OPENAI_API_KEY="bench-key",
         OPENAI_BASE_URL=stub.base_url,

@@ -85,12 +85,19 @@ def test_it_configures_the_asgi_process_with_uvicorn_workers():
 
 
 def test_it_gives_database_connections_back_in_the_asgi_process():
-    # gunicorn.conf.py runs before the application is imported; settings.py reads the result.
-    code = "import os, runpy; runpy.run_path('gunicorn.conf.py'); print(os.environ.get('DB_CONN_MAX_AGE'))"
-    asgi = run(["-c", code], GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
-    rest = run(["-c", code])
-    chosen = run(["-c", code], GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker", DB_CONN_MAX_AGE="5")
-    assert (asgi.stdout.strip(), rest.stdout.strip(), chosen.stdout.strip()) == ("0", "None", "5")
+    # Gunicorn imports the worker class before the application: settings.py reads the result.
+    code = (
+        "import os, sys\n"
+        "if sys.argv[1:]: import scribe.workers\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'scribe.settings'\n"
+        "from django.conf import settings\n"
+        "print(settings.DATABASES['default'].get('CONN_MAX_AGE'))\n"
+    )
+    pg = {"DEBUG": "true", "DATABASE_URL": "postgres://scribe@127.0.0.1:5432/scribe"}
+    asgi = run(["-c", code, "asgi"], **pg)
+    rest = run(["-c", code], **pg)
+    chosen = run(["-c", code, "asgi"], DB_CONN_MAX_AGE="5", **pg)
+    assert (asgi.stdout.strip(), rest.stdout.strip(), chosen.stdout.strip()) == ("0", "60", "5"), asgi.stderr
 
 
 def test_it_leaves_client_addresses_and_lifespan_to_scribe():
