@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Scribe's image: build (dependencies + collected static files), runtime (non-root,
-# gunicorn with threaded workers) and test (the suite, used by compose's test-mongo).
+# gunicorn: threaded workers for REST by default, uvicorn workers for the ASGI process;
+# see gunicorn.conf.py) and test (the suite, used by compose's test-mongo).
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -31,6 +32,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-m", "scribe.healthcheck"]
 # Settings (SECRET_KEY, JWT_SECRET_KEY, ALLOWED_HOSTS, MONGODB_URI or DATABASE_URL,
 # REDIS_URL, ...) come from the environment; see README "Configuration".
+# The REST API. The AI endpoints and the WebSocket run from the same image as
+# `gunicorn scribe.asgi:application` with GUNICORN_WORKER_CLASS=scribe.workers.UvicornWorker
+# (docker-compose.yml's service asgi; README "Deploying").
 CMD ["gunicorn", "scribe.wsgi:application"]
 
 FROM build AS test

@@ -1,7 +1,10 @@
 """The AI provider client: the only module that imports ``openai``.
 
 Everything else calls the small typed functions here (``chat_json``,
-``chat_text``, ``chat_json_stream``, ``transcribe``). They guarantee:
+``chat_text``, ``JsonStream``, ``transcribe``) or their async twins
+(``achat_json``, ``achat_text``, ``AsyncJsonStream``, ``atranscribe``: the same
+configuration, budget, error mapping and log line, awaiting the provider on the
+event loop instead of holding a thread; see ``ai.views``). They guarantee:
 
 - the provider is configured (key and base URL), else ``ServiceUnavailable``
   naming the missing setting;
@@ -22,11 +25,13 @@ Everything else calls the small typed functions here (``chat_json``,
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -75,13 +80,40 @@ def _provider() -> tuple[str, str]:
     return settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL
 
 
+def _construct(client_class: type[Any], api_key: str, base_url: str, max_retries: int) -> Any:
+    """The one place a provider client is built, sync (``openai.OpenAI``) or async
+    (``openai.AsyncOpenAI``): options shared by both belong here."""
+    if base_url == demo_provider.DEMO_BASE_URL:  # the real SDK, the demo's in-process transport
+        http_client = (
+            demo_provider.demo_async_http_client()
+            if client_class is openai.AsyncOpenAI
+            else demo_provider.demo_http_client()
+        )
+        return client_class(api_key=api_key, base_url=base_url, http_client=http_client)
+    return client_class(api_key=api_key, base_url=base_url, max_retries=max_retries)
+
+
 @functools.lru_cache(maxsize=4)
 def _client_for(api_key: str, base_url: str, max_retries: int) -> openai.OpenAI:
     # One client (one connection pool) per configuration; each call sets its own timeout
     # (connect capped lower than read, so an unreachable provider fails fast).
-    if base_url == demo_provider.DEMO_BASE_URL:  # the real SDK, the demo's in-process transport
-        return openai.OpenAI(api_key=api_key, base_url=base_url, http_client=demo_provider.demo_http_client())
-    return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=max_retries)
+    return _construct(openai.OpenAI, api_key, base_url, max_retries)
+
+
+# An async client's connection pool belongs to the event loop that opened it: one client
+# per loop and configuration (one per ASGI worker in production; the test client runs each
+# request in a loop of its own).
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, openai.AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _async_client_for(api_key: str, base_url: str, max_retries: int) -> openai.AsyncOpenAI:
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    key = (api_key, base_url, max_retries)
+    if key not in clients:
+        clients[key] = _construct(openai.AsyncOpenAI, api_key, base_url, max_retries)
+    return clients[key]
 
 
 # The monotonic deadline of the request whose AI calls are being made, set by
@@ -118,11 +150,24 @@ def _attempt_timeout() -> float:
     return per_attempt
 
 
+def _timeout() -> openai.Timeout:
+    timeout_seconds = _attempt_timeout()
+    return openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
+
+
 def _client() -> openai.OpenAI:
     provider_check()
-    timeout_seconds = _attempt_timeout()
+    timeout = _timeout()
     client = _client_for(*_provider(), int(settings.AI_MAX_RETRIES))
-    return client.with_options(timeout=openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)))
+    return client.with_options(timeout=timeout)
+
+
+def _async_client() -> openai.AsyncOpenAI:
+    """Like ``_client()``, inside a running event loop."""
+    provider_check()
+    timeout = _timeout()
+    client = _async_client_for(*_provider(), int(settings.AI_MAX_RETRIES))
+    return client.with_options(timeout=timeout)
 
 
 # --- error mapping and logging -------------------------------------------------------
@@ -186,16 +231,21 @@ def _schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 # --- chat ------------------------------------------------------------------------------
 
 
+def _chat_answer(response: Any) -> str:
+    choice = response.choices[0]
+    content = choice.message.content
+    if not isinstance(content, str) or choice.finish_reason not in ("stop", None):
+        raise ValueError("incomplete or refused answer")
+    return content
+
+
 def _chat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tuple[str, str, dict[str, int]]:
     client = _client()
     model = settings.AI_CHAT_MODEL
     started = time.perf_counter()
     try:
         response = client.chat.completions.create(model=model, messages=messages, **kwargs)
-        choice = response.choices[0]
-        content = choice.message.content
-        if not isinstance(content, str) or choice.finish_reason not in ("stop", None):
-            raise ValueError("incomplete or refused answer")
+        content = _chat_answer(response)
     except Exception as error:
         _log(task, model, started, {}, type(error).__name__)
         raise _translate(error) from error
@@ -204,19 +254,28 @@ def _chat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tuple[str
     return content, response.model or model, usage
 
 
-def chat_text(*, task: str, messages: list[dict[str, Any]]) -> ChatResult:
-    """A plain-text answer (search, image analysis)."""
-    content, model, usage = _chat(task, messages)
+async def _achat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tuple[str, str, dict[str, int]]:
+    client = _async_client()
+    model = settings.AI_CHAT_MODEL
+    started = time.perf_counter()
+    try:
+        response = await client.chat.completions.create(model=model, messages=messages, **kwargs)
+        content = _chat_answer(response)
+    except Exception as error:
+        _log(task, model, started, {}, type(error).__name__)
+        raise _translate(error) from error
+    usage = _usage_of(response)
+    _log(task, response.model or model, started, usage, "ok")
+    return content, response.model or model, usage
+
+
+def _text_result(content: str, model: str, usage: dict[str, int]) -> ChatResult:
     if not content.strip():
         raise UpstreamError("The AI service returned an empty answer.", code="ai_bad_output")
     return ChatResult(model=model, text=content, usage=usage)
 
 
-def chat_json(
-    *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]
-) -> ChatResult:
-    """A structured answer validated as a JSON object (the schema is enforced by the provider)."""
-    content, model, usage = _chat(task, messages, response_format=_schema_format(schema_name, schema))
+def _json_result(content: str, model: str, usage: dict[str, int]) -> ChatResult:
     try:
         data = json.loads(content)
     except ValueError as error:
@@ -226,6 +285,80 @@ def chat_json(
     if not isinstance(data, dict):
         raise UpstreamError("The AI service returned an answer Scribe could not use.", code="ai_bad_output")
     return ChatResult(model=model, data=data, usage=usage)
+
+
+def chat_text(*, task: str, messages: list[dict[str, Any]]) -> ChatResult:
+    """A plain-text answer (search, image analysis)."""
+    return _text_result(*_chat(task, messages))
+
+
+async def achat_text(*, task: str, messages: list[dict[str, Any]]) -> ChatResult:
+    """``chat_text``, awaited."""
+    return _text_result(*await _achat(task, messages))
+
+
+def chat_json(
+    *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]
+) -> ChatResult:
+    """A structured answer validated as a JSON object (the schema is enforced by the provider)."""
+    return _json_result(*_chat(task, messages, response_format=_schema_format(schema_name, schema)))
+
+
+async def achat_json(
+    *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]
+) -> ChatResult:
+    """``chat_json``, awaited."""
+    return _json_result(*await _achat(task, messages, response_format=_schema_format(schema_name, schema)))
+
+
+def _stream_request(messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": settings.AI_CHAT_MODEL,
+        "messages": messages,
+        "response_format": _schema_format(schema_name, schema),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+class _StreamReader:
+    """What the sync and async streams share: the answer so far, its partial objects,
+    and the checks once the stream ended."""
+
+    def __init__(self, model: str) -> None:
+        self.content = ""
+        self.usage: dict[str, int] = {}
+        self.model = model
+        self.finish: str | None = None
+
+    def feed(self, chunk: Any) -> dict[str, Any] | None:
+        """Take one chunk; returns the partial object when the answer grew into one."""
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = _usage_of(chunk)
+        if not chunk.choices:
+            return None
+        choice = chunk.choices[0]
+        self.finish = choice.finish_reason or self.finish
+        piece = choice.delta.content if choice.delta else None
+        if not piece:
+            return None
+        self.content += piece
+        if not self.content.strip():
+            return None
+        try:
+            partial = jiter.from_json(self.content.encode(), partial_mode="trailing-strings")
+        except ValueError:
+            return None
+        return partial if isinstance(partial, dict) else None
+
+    def result(self) -> ChatResult:
+        if self.finish not in ("stop", None):
+            raise ValueError("incomplete answer")
+        data = json.loads(self.content)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return ChatResult(model=self.model, data=data, usage=self.usage)
 
 
 class JsonStream:
@@ -244,56 +377,85 @@ class JsonStream:
         self._started = time.perf_counter()
         client = _client()
         try:
-            self._stream = client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                response_format=_schema_format(schema_name, schema),
-                stream=True,
-                stream_options={"include_usage": True},
-            )
+            self._stream = client.chat.completions.create(**_stream_request(messages, schema_name, schema))
         except Exception as error:
             _log(task, self.model, self._started, {}, type(error).__name__)
             raise _translate(error) from error
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        content = ""
-        usage: dict[str, int] = {}
-        model = self.model
-        finish: str | None = None
+        reader = _StreamReader(self.model)
         try:
             for chunk in self._stream:
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = _usage_of(chunk)
-                if not chunk.choices:
-                    continue
-                choice = chunk.choices[0]
-                finish = choice.finish_reason or finish
-                piece = choice.delta.content if choice.delta else None
-                if piece:
-                    content += piece
-                    if content.strip():
-                        try:
-                            partial = jiter.from_json(content.encode(), partial_mode="trailing-strings")
-                        except ValueError:
-                            continue
-                        if isinstance(partial, dict):
-                            yield partial
-            if finish not in ("stop", None):
-                raise ValueError("incomplete answer")
-            data = json.loads(content)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
+                partial = reader.feed(chunk)
+                if partial is not None:
+                    yield partial
+            result = reader.result()
         except Exception as error:
-            _log(self.task, model, self._started, usage, type(error).__name__)
+            _log(self.task, reader.model, self._started, reader.usage, type(error).__name__)
             raise _translate(error) from error
         finally:
             self._stream.close()
-        _log(self.task, model, self._started, usage, "ok")
-        self.result = ChatResult(model=model, data=data, usage=usage)
+        _log(self.task, result.model, self._started, result.usage, "ok")
+        self.result = result
+
+
+class AsyncJsonStream:
+    """``JsonStream``, awaited: ``stream = await AsyncJsonStream.open(...)`` sends the
+    request (raising before anything is streamed), ``async for partial in stream`` reads it."""
+
+    def __init__(self, *, task: str, stream: Any, started: float) -> None:
+        self.task = task
+        self.model = settings.AI_CHAT_MODEL
+        self.result: ChatResult | None = None
+        self._stream = stream
+        self._started = started
+
+    @classmethod
+    async def open(
+        cls, *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]
+    ) -> AsyncJsonStream:
+        started = time.perf_counter()
+        client = _async_client()
+        try:
+            stream = await client.chat.completions.create(**_stream_request(messages, schema_name, schema))
+        except Exception as error:
+            _log(task, settings.AI_CHAT_MODEL, started, {}, type(error).__name__)
+            raise _translate(error) from error
+        return cls(task=task, stream=stream, started=started)
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        reader = _StreamReader(self.model)
+        try:
+            async for chunk in self._stream:
+                partial = reader.feed(chunk)
+                if partial is not None:
+                    yield partial
+            result = reader.result()
+        except Exception as error:
+            _log(self.task, reader.model, self._started, reader.usage, type(error).__name__)
+            raise _translate(error) from error
+        finally:
+            await self._stream.close()
+        _log(self.task, result.model, self._started, result.usage, "ok")
+        self.result = result
+
+    async def close(self) -> None:
+        """Give the connection back when the stream is abandoned before its end."""
+        await self._stream.close()
 
 
 # --- audio --------------------------------------------------------------------------------
+
+
+def _transcription(response: Any) -> tuple[str, list[dict[str, Any]]]:
+    text = response.text
+    if not isinstance(text, str):
+        raise ValueError("no text")
+    segments = [
+        {"start": float(s.start), "end": float(s.end), "text": str(s.text)}
+        for s in (getattr(response, "segments", None) or [])
+    ]
+    return text, segments
 
 
 def transcribe(*, audio: bytes, filename: str, content_type: str) -> dict[str, Any]:
@@ -305,13 +467,24 @@ def transcribe(*, audio: bytes, filename: str, content_type: str) -> dict[str, A
         response = client.audio.transcriptions.create(
             model=model, file=(filename, audio, content_type), response_format="verbose_json"
         )
-        text = response.text
-        if not isinstance(text, str):
-            raise ValueError("no text")
-        segments = [
-            {"start": float(s.start), "end": float(s.end), "text": str(s.text)}
-            for s in (getattr(response, "segments", None) or [])
-        ]
+        text, segments = _transcription(response)
+    except Exception as error:
+        _log("transcribe", model, started, {}, type(error).__name__)
+        raise _translate(error) from error
+    _log("transcribe", model, started, _usage_of(response), "ok")
+    return {"text": text, "segments": segments, "model": model}
+
+
+async def atranscribe(*, audio: bytes, filename: str, content_type: str) -> dict[str, Any]:
+    """``transcribe``, awaited."""
+    client = _async_client()
+    model = settings.AI_TRANSCRIBE_MODEL
+    started = time.perf_counter()
+    try:
+        response = await client.audio.transcriptions.create(
+            model=model, file=(filename, audio, content_type), response_format="verbose_json"
+        )
+        text, segments = _transcription(response)
     except Exception as error:
         _log("transcribe", model, started, {}, type(error).__name__)
         raise _translate(error) from error

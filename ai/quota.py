@@ -5,8 +5,8 @@ by ``manage.py purge_ai_usage`` (``usage_purge``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ai.models import AiUsage
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import RateLimited
 
 
@@ -62,6 +63,18 @@ def quota_use(*, user: Any, operation: str) -> Iterator[AiUsage | None]:
         yield usage
     except Exception:
         quota_release(usage)
+        raise
+
+
+@asynccontextmanager
+async def aquota_use(*, user: Any, operation: str) -> AsyncIterator[AiUsage | None]:
+    """``quota_use`` for async views (the database work in a thread). The slot is also
+    given back when the request is cancelled (the client went away before any answer)."""
+    usage = await database_sync_to_async(quota_claim)(user=user, operation=operation)
+    try:
+        yield usage
+    except BaseException:
+        await database_sync_to_async(quota_release)(usage)
         raise
 
 

@@ -6,23 +6,29 @@ then does anything leave Scribe (an image URL fetched, the provider called).
 Search and image prompts are redacted before they leave and restored in the
 answer. SNOMED CT search is no model call: no quota. Summaries live in
 ``ai.summaries`` (same order, in ``summary_prepare``).
+
+Each model-calling service has an async twin (``asearch_answer``,
+``aimage_analyse``, ``aaudio_transcribe``) for the async views: the same checks
+and answer, the database work in a thread (``database_sync_to_async``) and the provider
+awaited on the event loop, so a slow provider holds no thread.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from ai import client, terminology
 from ai.audio import audio_check
 from ai.images import data_url, image_fetch
 from ai.prompts import IMAGE_INSTRUCTIONS, SEARCH_INSTRUCTIONS
-from ai.quota import quota_use
+from ai.quota import aquota_use, quota_use
 from ai.redaction import Redactor
 from consultations.models import ConsultationStatus, Segment, Transcript
 from consultations.services import SEGMENT_MAX_SEQ, segment_append
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import Conflict, InvalidInput
 
 logger = logging.getLogger("scribe.ai")
@@ -37,18 +43,41 @@ def _model_call(*, user: Any, operation: str) -> Iterator[None]:
         yield
 
 
+@asynccontextmanager
+async def _amodel_call(*, user: Any, operation: str) -> AsyncIterator[None]:
+    """``_model_call`` for the async twins (the slot is also given back on cancellation)."""
+    client.provider_check()
+    async with aquota_use(user=user, operation=operation):
+        yield
+
+
+def _search_messages(redactor: Redactor, query: str) -> list[dict[str, Any]]:
+    return [
+        {"role": "system", "content": SEARCH_INSTRUCTIONS},
+        {"role": "user", "content": redactor.redact(query)},
+    ]
+
+
 def search_answer(*, user: Any, query: str) -> dict[str, str]:
     """General medical information for ``query``: ``{answer, model}``."""
     redactor = Redactor()
     with _model_call(user=user, operation="search"):
-        result = client.chat_text(
-            task="search",
-            messages=[
-                {"role": "system", "content": SEARCH_INSTRUCTIONS},
-                {"role": "user", "content": redactor.redact(query)},
-            ],
-        )
+        result = client.chat_text(task="search", messages=_search_messages(redactor, query))
     return {"answer": redactor.restore(result.text), "model": result.model}
+
+
+async def asearch_answer(*, user: Any, query: str) -> dict[str, str]:
+    """``search_answer``, awaited."""
+    redactor = Redactor()
+    async with _amodel_call(user=user, operation="search"):
+        result = await client.achat_text(task="search", messages=_search_messages(redactor, query))
+    return {"answer": redactor.restore(result.text), "model": result.model}
+
+
+def _image_messages(redactor: Redactor, prompt: str, checked: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = [{"type": "text", "text": redactor.redact(prompt)}]
+    content += [{"type": "image_url", "image_url": {"url": data_url(mime, data)}} for mime, data in checked]
+    return [{"role": "system", "content": IMAGE_INSTRUCTIONS}, {"role": "user", "content": content}]
 
 
 def image_analyse(*, user: Any, prompt: str, images: list[tuple[str, bytes] | str]) -> dict[str, str]:
@@ -58,12 +87,16 @@ def image_analyse(*, user: Any, prompt: str, images: list[tuple[str, bytes] | st
     redactor = Redactor()
     with _model_call(user=user, operation="images"):
         checked = [image_fetch(image) for image in images]
-        content: list[dict[str, Any]] = [{"type": "text", "text": redactor.redact(prompt)}]
-        content += [{"type": "image_url", "image_url": {"url": data_url(mime, data)}} for mime, data in checked]
-        result = client.chat_text(
-            task="images",
-            messages=[{"role": "system", "content": IMAGE_INSTRUCTIONS}, {"role": "user", "content": content}],
-        )
+        result = client.chat_text(task="images", messages=_image_messages(redactor, prompt, checked))
+    return {"answer": redactor.restore(result.text), "model": result.model}
+
+
+async def aimage_analyse(*, user: Any, prompt: str, images: list[tuple[str, bytes] | str]) -> dict[str, str]:
+    """``image_analyse``, awaited (image URLs are fetched in a thread)."""
+    redactor = Redactor()
+    async with _amodel_call(user=user, operation="images"):
+        checked = await database_sync_to_async(lambda: [image_fetch(image) for image in images])()
+        result = await client.achat_text(task="images", messages=_image_messages(redactor, prompt, checked))
     return {"answer": redactor.restore(result.text), "model": result.model}
 
 
@@ -104,14 +137,39 @@ def audio_transcribe(
     already holding other text is refused (409) before anything is written.
     A transcript that takes no segments is refused (409) before the provider is called.
     """
+    filename, content_type, data, start_seq = _transcription_prepare(audio, transcript, start_seq)
+    with _model_call(user=user, operation="transcribe"):
+        result = client.transcribe(audio=data, filename=filename, content_type=content_type)
+    return _transcription_store(result, transcript, start_seq)
+
+
+async def aaudio_transcribe(
+    *, user: Any, audio: bytes, transcript: Transcript | None = None, start_seq: int | None = None
+) -> dict[str, Any]:
+    """``audio_transcribe``, awaited."""
+    filename, content_type, data, start_seq = await database_sync_to_async(_transcription_prepare)(
+        audio, transcript, start_seq
+    )
+    async with _amodel_call(user=user, operation="transcribe"):
+        result = await client.atranscribe(audio=data, filename=filename, content_type=content_type)
+    return await database_sync_to_async(_transcription_store)(result, transcript, start_seq)
+
+
+def _transcription_prepare(
+    audio: bytes, transcript: Transcript | None, start_seq: int | None
+) -> tuple[str, str, bytes, int | None]:
     filename, content_type, data = audio_check(audio)
     if transcript is not None:
         if transcript.consultation.status != ConsultationStatus.ACTIVE or transcript.edited_text is not None:
             raise Conflict("This transcript takes no more segments.", code="transcript_closed")
         if start_seq is None:
             start_seq = _next_seq(transcript)
-    with _model_call(user=user, operation="transcribe"):
-        result = client.transcribe(audio=data, filename=filename, content_type=content_type)
+    return filename, content_type, data, start_seq
+
+
+def _transcription_store(
+    result: dict[str, Any], transcript: Transcript | None, start_seq: int | None
+) -> dict[str, Any]:
     segments = []
     for piece in result["segments"]:
         text = piece["text"].strip()

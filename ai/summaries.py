@@ -3,7 +3,8 @@
 ``summary_prepare`` does everything that can fail before the model is asked
 (ownership, prompt, quota) and returns a ``SummaryJob``; ``summary_run``
 answers the complete summary, ``summary_stream`` the same as server-sent
-events. Either way a summary is stored (for a stored transcript) only after
+events; ``asummary_run`` and ``asummary_stream`` are their async twins (the
+provider awaited, the database work in a thread). Either way a summary is stored (for a stored transcript) only after
 the model's answer was complete and checked: a failure leaves the previous
 version current and gives the quota slot back.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from ai.redaction import Redactor
 from consultations.models import Prompt, Segment, Transcript
 from consultations.selectors import transcript_text
 from consultations.services import transcript_summary_add
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import ApplicationError, InvalidInput, UpstreamError, error_body
 from scribe.core.logging import bind_request_id, current_request_id, reset_request_id
 
@@ -177,12 +179,18 @@ def _merge_messages(job: SummaryJob, summaries: list[dict[str, Any]]) -> list[di
     ]
 
 
-def _final_messages(job: SummaryJob) -> list[dict[str, Any]]:
+# One model call the summary needs before its last one: (task, messages); the answer's
+# data is sent back into the plan.
+Call = tuple[str, list[dict[str, Any]]]
+
+
+def _final_plan(job: SummaryJob) -> Generator[Call, dict[str, Any], list[dict[str, Any]]]:
     """Summarise every part but the last step; return the messages of the last call.
 
     With one part that is the summary call itself; with several, the parts are
-    summarised here and the returned messages merge them (in rounds while the
-    merge input would exceed the budget)."""
+    summarised (each ``yield`` is a model call whose answer is sent back) and the
+    returned messages merge them (in rounds while the merge input would exceed the
+    budget). One plan, driven by ``_final_messages`` (sync) and ``_afinal_messages``."""
     parts = _parts(job)
     job.parts = len(parts)
     if len(parts) == 1:
@@ -192,16 +200,14 @@ def _final_messages(job: SummaryJob) -> list[dict[str, Any]]:
         ]
     summaries: list[dict[str, Any]] = []
     for number, part in enumerate(parts, start=1):
-        result = client.chat_json(
-            task="summary_part",
-            messages=[
+        data = yield (
+            "summary_part",
+            [
                 {"role": "system", "content": _system(job, PART_NOTE.format(part=number, parts=len(parts)))},
                 {"role": "user", "content": "Transcript:\n" + "\n".join(part)},
             ],
-            schema_name=SCHEMA_NAME,
-            schema=SOAP_SCHEMA,
         )
-        summaries.append(result.data)
+        summaries.append(data)
     budget_chars = max(MIN_PART_TOKENS, int(settings.AI_MAX_INPUT_TOKENS)) * CHARS_PER_TOKEN
     while True:
         if len(json.dumps(summaries)) <= budget_chars or len(summaries) <= 2:
@@ -210,20 +216,36 @@ def _final_messages(job: SummaryJob) -> list[dict[str, Any]]:
         group: list[dict[str, Any]] = []
         for summary in summaries:
             if group and len(json.dumps([*group, summary])) > budget_chars:
-                merged.append(_merge(job, group))
+                merged.append((yield ("summary_merge", _merge_messages(job, group))))
                 group = []
             group.append(summary)
         if group:
-            merged.append(_merge(job, group) if len(group) > 1 else group[0])
+            merged.append((yield ("summary_merge", _merge_messages(job, group))) if len(group) > 1 else group[0])
         if len(merged) >= len(summaries):  # no progress possible: merge what we have
             return _merge_messages(job, merged)
         summaries = merged
 
 
-def _merge(job: SummaryJob, summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    return client.chat_json(
-        task="summary_merge", messages=_merge_messages(job, summaries), schema_name=SCHEMA_NAME, schema=SOAP_SCHEMA
-    ).data
+def _final_messages(job: SummaryJob) -> list[dict[str, Any]]:
+    plan = _final_plan(job)
+    try:
+        task, messages = next(plan)
+        while True:
+            data = client.chat_json(task=task, messages=messages, schema_name=SCHEMA_NAME, schema=SOAP_SCHEMA).data
+            task, messages = plan.send(data)
+    except StopIteration as done:
+        return done.value
+
+
+async def _afinal_messages(job: SummaryJob) -> list[dict[str, Any]]:
+    plan = _final_plan(job)
+    try:
+        task, messages = next(plan)
+        while True:
+            result = await client.achat_json(task=task, messages=messages, schema_name=SCHEMA_NAME, schema=SOAP_SCHEMA)
+            task, messages = plan.send(result.data)
+    except StopIteration as done:
+        return done.value
 
 
 # --- result -----------------------------------------------------------------------------
@@ -317,6 +339,22 @@ def summary_run(job: SummaryJob) -> dict[str, Any]:
         raise
 
 
+async def asummary_run(job: SummaryJob) -> dict[str, Any]:
+    """``summary_run``, awaited (the slot is also given back when the request is cancelled)."""
+    try:
+        messages = await _afinal_messages(job)
+        result = await client.achat_json(
+            task="summary" if job.parts == 1 else "summary_merge",
+            messages=messages,
+            schema_name=SCHEMA_NAME,
+            schema=SOAP_SCHEMA,
+        )
+        return await database_sync_to_async(_finish)(job, result.data, result.model)
+    except BaseException:
+        await database_sync_to_async(quota_release)(job.usage)
+        raise
+
+
 def _sse(event: str, payload: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
@@ -367,6 +405,55 @@ def summary_stream(job: SummaryJob) -> Iterator[str]:
             quota_release(job.usage)
             logger.exception("summary_stream_failed")
             yield _sse("error", error_body("The summary could not be completed.", "server_error", status=500))
+        finally:
+            reset_request_id(token)
+
+    return events()
+
+
+async def asummary_stream(job: SummaryJob) -> AsyncIterator[str]:
+    """``summary_stream``, awaited: an async iterator of the same events, so an ASGI
+    server sends each one as it comes (a sync iterator would be read whole first)."""
+    try:
+        messages = await _afinal_messages(job)
+        stream = await client.AsyncJsonStream.open(
+            task="summary" if job.parts == 1 else "summary_merge",
+            messages=messages,
+            schema_name=SCHEMA_NAME,
+            schema=SOAP_SCHEMA,
+        )
+    except BaseException:
+        await database_sync_to_async(quota_release)(job.usage)
+        raise
+    request_id = current_request_id()
+
+    async def events() -> AsyncIterator[str]:
+        token = bind_request_id(request_id)
+        sent = ""
+        finished = False
+        try:
+            async for partial in stream:
+                rendered = _safe_prefix(job.redactor.restore(text_render(partial)))
+                if rendered.startswith(sent) and len(rendered) > len(sent):
+                    yield _sse("text", {"text": rendered[len(sent) :]})
+                    sent = rendered
+            assert stream.result is not None
+            answer = await database_sync_to_async(_finish)(job, stream.result.data, stream.result.model)
+            finished = True
+            yield _sse("summary", answer)
+        except ApplicationError as error:
+            await database_sync_to_async(quota_release)(job.usage)
+            yield _sse("error", error_body(error.detail, error.code, status=error.status_code))
+        except Exception:
+            await database_sync_to_async(quota_release)(job.usage)
+            logger.exception("summary_stream_failed")
+            yield _sse("error", error_body("The summary could not be completed.", "server_error", status=500))
+        except BaseException:
+            # The client went away mid-stream: nothing stored, nothing delivered.
+            if not finished:
+                await database_sync_to_async(quota_release)(job.usage)
+                await stream.close()
+            raise
         finally:
             reset_request_id(token)
 

@@ -4,15 +4,22 @@ Short declarations: input serializers validate, ``ai.services`` /
 ``ai.summaries`` do the work, every failure is an ``ApplicationError`` the
 shared handler turns into the contract's JSON error (also for ``?stream=true``,
 whose stream only starts once the provider has accepted the request).
+
+The model-calling actions are async (``adrf``; see /work/wt/notes/ASYNC_PATTERN.md
+and README "Deploying"): authentication, permissions and every database read or
+write run in a thread (``database_sync_to_async``), the provider is awaited on the event
+loop, so under ASGI a request waiting on the provider holds no thread. Sync
+actions (SNOMED CT search) run in a thread as before.
 """
 
 from __future__ import annotations
 
+from adrf import viewsets as async_viewsets
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
@@ -21,9 +28,10 @@ from accounts.permissions import IsClinician, IsPatientOrClinician
 from ai import client
 from ai import serializers as s
 from ai.images import image_check, image_or_url
-from ai.services import audio_transcribe, clinical_codes_search, image_analyse, search_answer
-from ai.summaries import SummaryJob, summary_prepare, summary_run, summary_stream
+from ai.services import aaudio_transcribe, aimage_analyse, asearch_answer, clinical_codes_search
+from ai.summaries import SummaryJob, asummary_run, asummary_stream, summary_prepare
 from consultations.selectors import prompt_get_usable, transcript_get
+from scribe.core.asyncdb import database_sync_to_async, release_connections
 from scribe.core.exceptions import InvalidInput
 from scribe.core.parsers import ScribeMultiPartParser, json_parser_classes
 from scribe.core.serializers import QuerySerializer
@@ -80,10 +88,10 @@ UPSTREAM_RESPONSES = {
 }
 
 
-def _summary_response(job: SummaryJob, *, stream: bool):
+async def _summary_response(job: SummaryJob, *, stream: bool):
     if not stream:
-        return Response(summary_run(job))
-    response = StreamingHttpResponse(summary_stream(job), content_type="text/event-stream; charset=utf-8")
+        return Response(await asummary_run(job))
+    response = StreamingHttpResponse(await asummary_stream(job), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events on as they come
     return response
@@ -94,18 +102,29 @@ def _stream_wanted(request) -> bool:
     return _valid(StreamQuerySerializer, request.query_params)["stream"]
 
 
-class _AIViewSet(viewsets.ViewSet):
-    """Answers are JSON whatever was accepted; all provider calls of one request share
-    one time budget (``AI_REQUEST_BUDGET_SECONDS``)."""
+class AsyncAIViewSet(async_viewsets.ViewSet):
+    """The base of every view that waits on the AI provider: async actions (``adrf``),
+    answers in JSON whatever was accepted, and one time budget
+    (``AI_REQUEST_BUDGET_SECONDS``) shared by all provider calls of the request,
+    started before authentication as it always was."""
 
     content_negotiation_class = JSONWhateverAccepted
 
-    def dispatch(self, request, *args, **kwargs):
+    async def async_dispatch(self, request, *args, **kwargs):
         with client.request_budget():
-            return super().dispatch(request, *args, **kwargs)
+            return await super().async_dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        # Authentication's database connection (run in a thread by adrf) is given back
+        # before the provider is awaited (scribe.core.asyncdb).
+        try:
+            super().initial(request, *args, **kwargs)
+        finally:
+            release_connections()
 
 
-class AIViewSet(_AIViewSet):
+
+class AIViewSet(AsyncAIViewSet):
 
     def get_permissions(self):
         if self.action == "search":
@@ -118,9 +137,9 @@ class AIViewSet(_AIViewSet):
         examples=[OpenApiExample("question", value={"query": "What are the symptoms of asthma?"}, request_only=True)],
     )
     @action(detail=False, methods=["post"])
-    def search(self, request):
+    async def search(self, request):
         data = _valid(s.SearchInputSerializer, request.data)
-        return Response(search_answer(user=request.user, query=data["query"]))
+        return Response(await asearch_answer(user=request.user, query=data["query"]))
 
     @extend_schema(
         request=s.SummaryInputSerializer,
@@ -135,21 +154,11 @@ class AIViewSet(_AIViewSet):
         ],
     )
     @action(detail=False, methods=["post"])
-    def summary(self, request):
+    async def summary(self, request):
         stream = _stream_wanted(request)
         data = _valid(s.SummaryInputSerializer, request.data)
-        transcript = (
-            transcript_get(user=request.user, pk=data["transcript_id"]) if "transcript_id" in data else None
-        )
-        prompt = prompt_get_usable(user=request.user, pk=data["prompt_id"]) if "prompt_id" in data else None
-        job = summary_prepare(
-            user=request.user,
-            transcript=transcript,
-            text=data.get("transcript_text"),
-            prompt=prompt,
-            prompt_text=data.get("prompt_text"),
-        )
-        return _summary_response(job, stream=stream)
+        job = await database_sync_to_async(_summary_job)(request.user, data)
+        return await _summary_response(job, stream=stream)
 
     @extend_schema(
         request={"application/json": s.ImagesInputSerializer, "multipart/form-data": s.ImagesUploadSerializer},
@@ -164,30 +173,19 @@ class AIViewSet(_AIViewSet):
         ],
     )
     @action(detail=False, methods=["post"], parser_classes=[*json_parser_classes(), ScribeMultiPartParser])
-    def images(self, request):
-        if request.content_type.startswith("multipart/"):
-            prompt, images = _images_from_upload(request)
-        else:
-            data = _valid(s.ImagesInputSerializer, request.data)
-            prompt, images = data["prompt"], [image_or_url(ref) for ref in data["images"]]
-        return Response(image_analyse(user=request.user, prompt=prompt, images=images))
+    async def images(self, request):
+        prompt, images = await database_sync_to_async(_images_input)(request)
+        return Response(await aimage_analyse(user=request.user, prompt=prompt, images=images))
 
     @extend_schema(
         request={"multipart/form-data": s.TranscribeInputSerializer},
         responses={200: s.TranscriptionSerializer, **UPSTREAM_RESPONSES},
     )
     @action(detail=False, methods=["post"], parser_classes=[ScribeMultiPartParser])
-    def transcribe(self, request):
-        data = _valid(s.TranscribeInputSerializer, request.data)
-        transcript = (
-            transcript_get(user=request.user, pk=data["transcript_id"]) if "transcript_id" in data else None
-        )
-        upload = data["audio"]
-        if upload.size > settings.AI_AUDIO_MAX_BYTES:
-            message = f"The audio file may be at most {settings.AI_AUDIO_MAX_BYTES} bytes."
-            raise InvalidInput(message, errors={"audio": [message]})
-        answer = audio_transcribe(
-            user=request.user, audio=upload.read(), transcript=transcript, start_seq=data.get("start_seq")
+    async def transcribe(self, request):
+        data, transcript, audio = await database_sync_to_async(_transcribe_input)(request)
+        answer = await aaudio_transcribe(
+            user=request.user, audio=audio, transcript=transcript, start_seq=data.get("start_seq")
         )
         return Response(answer)
 
@@ -201,7 +199,7 @@ class AIViewSet(_AIViewSet):
         return Response(clinical_codes_search(term=query["term"]))
 
 
-class TranscriptSummarizeViewSet(_AIViewSet):
+class TranscriptSummarizeViewSet(AsyncAIViewSet):
     """``POST transcripts/{id}/summarize``: summarise and keep the summary on the transcript."""
 
     permission_classes = [IsClinician]
@@ -212,13 +210,49 @@ class TranscriptSummarizeViewSet(_AIViewSet):
         responses=SUMMARY_RESPONSES,
     )
     @action(detail=True, methods=["post"])
-    def summarize(self, request, pk=None):
+    async def summarize(self, request, pk=None):
         stream = _stream_wanted(request)
-        transcript = transcript_get(user=request.user, pk=pk)
-        data = _valid(s.SummarizeInputSerializer, request.data or {})
-        prompt = prompt_get_usable(user=request.user, pk=data["prompt_id"]) if "prompt_id" in data else None
-        job = summary_prepare(user=request.user, transcript=transcript, prompt=prompt)
-        return _summary_response(job, stream=stream)
+        job = await database_sync_to_async(_summarize_job)(request, pk)
+        return await _summary_response(job, stream=stream)
+
+
+# --- the sync parts of the async actions (database reads, quota, multipart parsing), run in a thread
+
+
+def _summary_job(user, data: dict) -> SummaryJob:
+    transcript = transcript_get(user=user, pk=data["transcript_id"]) if "transcript_id" in data else None
+    prompt = prompt_get_usable(user=user, pk=data["prompt_id"]) if "prompt_id" in data else None
+    return summary_prepare(
+        user=user,
+        transcript=transcript,
+        text=data.get("transcript_text"),
+        prompt=prompt,
+        prompt_text=data.get("prompt_text"),
+    )
+
+
+def _summarize_job(request, pk) -> SummaryJob:
+    transcript = transcript_get(user=request.user, pk=pk)
+    data = _valid(s.SummarizeInputSerializer, request.data or {})
+    prompt = prompt_get_usable(user=request.user, pk=data["prompt_id"]) if "prompt_id" in data else None
+    return summary_prepare(user=request.user, transcript=transcript, prompt=prompt)
+
+
+def _images_input(request) -> tuple[str, list[tuple[str, bytes] | str]]:
+    if request.content_type.startswith("multipart/"):
+        return _images_from_upload(request)
+    data = _valid(s.ImagesInputSerializer, request.data)
+    return data["prompt"], [image_or_url(ref) for ref in data["images"]]
+
+
+def _transcribe_input(request) -> tuple[dict, object, bytes]:
+    data = _valid(s.TranscribeInputSerializer, request.data)
+    transcript = transcript_get(user=request.user, pk=data["transcript_id"]) if "transcript_id" in data else None
+    upload = data["audio"]
+    if upload.size > settings.AI_AUDIO_MAX_BYTES:
+        message = f"The audio file may be at most {settings.AI_AUDIO_MAX_BYTES} bytes."
+        raise InvalidInput(message, errors={"audio": [message]})
+    return data, transcript, upload.read()
 
 
 def _valid(serializer_class, data) -> dict:

@@ -1,8 +1,11 @@
-"""Fixtures of the AI tests: consultations with segments, the HTTPS image servers."""
+"""Fixtures of the AI tests: consultations with segments, the HTTPS image servers, an
+ASGI client."""
 
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 
 from consultations.services import consultation_start, segment_append
 
@@ -45,3 +48,44 @@ def image_servers(image_servers_running, settings):
     settings.AI_IMAGE_FETCH_CA_BUNDLE = str(ca_path)
     settings.AI_IMAGE_FETCH_ALLOWED_NETWORKS = []
     return first, second
+
+
+class AsgiClient:
+    """Requests through Django's async handler and middleware (as an ASGI server runs
+    them), each run to its end inside one event loop, a streamed body included
+    (``response.streamed``): a stream's provider connection belongs to that loop."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def request(self, method: str, path: str, data=None, *, format: str | None = None, **extra):
+        # Django's async client takes headers by name; ``HTTP_ACCEPT=...`` as the sync one does.
+        headers = {"Authorization": f"Bearer {self.token}"}
+        headers.update({k[5:].replace("_", "-").title(): v for k, v in extra.items() if k.startswith("HTTP_")})
+        kwargs = {"content_type": "application/json"} if format == "json" and method != "get" else {}
+
+        async def run():
+            response = await getattr(AsyncClient(), method)(path, data, headers=headers, **kwargs)
+            if response.streaming:
+                response.streamed = b"".join([chunk async for chunk in response.streaming_content])
+            return response
+
+        return async_to_sync(run)()
+
+    def post(self, path: str, data=None, **extra):
+        return self.request("post", path, data, **extra)
+
+    def get(self, path: str, data=None, **extra):
+        return self.request("get", path, data, **extra)
+
+
+@pytest.fixture
+def asgi_client_for():
+    """``asgi_client_for(user)``: an ``AsgiClient`` sending that user's real bearer token."""
+
+    def make(user) -> AsgiClient:
+        from accounts.tokens import token_pair_for
+
+        return AsgiClient(token_pair_for(user)["access_token"])
+
+    return make

@@ -8,7 +8,10 @@ from consultations.models import Summary
 
 
 def events_of(response) -> list[tuple[str, dict]]:
-    raw = b"".join(response.streaming_content).decode()
+    # An async iterator, so an ASGI server sends each event as it comes (a sync one
+    # would be read whole before the first byte left).
+    assert response.is_async
+    raw = response.streamed.decode()
     events = []
     for block in raw.strip().split("\n\n"):
         lines = dict(line.split(": ", 1) for line in block.splitlines())
@@ -16,7 +19,7 @@ def events_of(response) -> list[tuple[str, dict]]:
     return events
 
 
-def test_it_streams_text_then_the_stored_summary(openai_stub, clinician, client_for, make_transcript):
+def test_it_streams_text_then_the_stored_summary(openai_stub, clinician, asgi_client_for, make_transcript):
     transcript = make_transcript(
         clinician, ["Alice has had a sore throat for two days.", "No fever."], patient_data={"name": "Alice Example"}
     )
@@ -31,7 +34,7 @@ def test_it_streams_text_then_the_stored_summary(openai_stub, clinician, client_
             }
         )
     )
-    response = client_for(clinician).post(
+    response = asgi_client_for(clinician).post(
         f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json", HTTP_ACCEPT="text/event-stream"
     )
     assert response.status_code == 200
@@ -53,30 +56,30 @@ def test_it_streams_text_then_the_stored_summary(openai_stub, clinician, client_
     assert openai_stub.chat_requests()[-1].json["stream"] is True
 
 
-def test_it_answers_json_errors_before_the_stream_starts(openai_stub, clinician, other_clinician, client_for, make_transcript):
+def test_it_answers_json_errors_before_the_stream_starts(openai_stub, clinician, other_clinician, asgi_client_for, make_transcript):
     transcript = make_transcript(clinician, ["Something."])
     url = f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true"
-    not_mine = client_for(other_clinician).post(url, {}, format="json", HTTP_ACCEPT="text/event-stream")
+    not_mine = asgi_client_for(other_clinician).post(url, {}, format="json", HTTP_ACCEPT="text/event-stream")
     assert not_mine.status_code == 404
     assert not_mine["Content-Type"] == "application/json"
     openai_stub.fail_status = 429
     openai_stub.retry_after = "12"
-    busy = client_for(clinician).post(url, {}, format="json", HTTP_ACCEPT="text/event-stream")
+    busy = asgi_client_for(clinician).post(url, {}, format="json", HTTP_ACCEPT="text/event-stream")
     assert busy.status_code == 503
     assert busy["Content-Type"] == "application/json"
     assert busy["Retry-After"] == "12"
     assert busy.json()["code"] == "ai_unavailable"
-    bad = client_for(clinician).post(url.replace("true", "maybe"), {}, format="json")
+    bad = asgi_client_for(clinician).post(url.replace("true", "maybe"), {}, format="json")
     assert bad.status_code == 400
     assert not Summary.objects.filter(transcript=transcript).exists()
 
 
 def test_it_ends_a_broken_stream_with_an_error_event_and_stores_nothing(
-    openai_stub, clinician, client_for, make_transcript
+    openai_stub, clinician, asgi_client_for, make_transcript
 ):
     transcript = make_transcript(clinician, ["Something."])
     openai_stub.garbage = True
-    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
+    response = asgi_client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
     assert response.status_code == 200
     name, data = events_of(response)[-1]
     assert name == "error"
@@ -85,8 +88,8 @@ def test_it_ends_a_broken_stream_with_an_error_event_and_stores_nothing(
     assert not Summary.objects.filter(transcript=transcript).exists()
 
 
-def test_it_streams_on_ai_summary_with_free_text(openai_stub, clinician, client_for):
-    response = client_for(clinician).post(
+def test_it_streams_on_ai_summary_with_free_text(openai_stub, clinician, asgi_client_for):
+    response = asgi_client_for(clinician).post(
         "/api/v1/ai/summary?stream=true", {"transcript_text": "Back pain."}, format="json"
     )
     events = events_of(response)
@@ -96,11 +99,11 @@ def test_it_streams_on_ai_summary_with_free_text(openai_stub, clinician, client_
 
 
 def test_it_ends_a_cut_off_stream_with_an_error_event_and_stores_nothing(
-    openai_stub, clinician, client_for, make_transcript
+    openai_stub, clinician, asgi_client_for, make_transcript
 ):
     transcript = make_transcript(clinician, ["Something."])
     openai_stub.finish_reason = "length"  # the JSON happens to close; the model says it stopped short
-    response = client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
+    response = asgi_client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
     name, data = events_of(response)[-1]
     assert (name, data["status"]) == ("error", 502)
     assert not Summary.objects.filter(transcript=transcript).exists()

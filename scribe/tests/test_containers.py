@@ -46,7 +46,7 @@ def test_it_runs_as_a_non_root_user_with_gunicorn(dockerfile):
     users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.M)
     assert users
     assert users[-1] not in {"root", "0"}
-    assert 'CMD ["gunicorn", "scribe.wsgi:application"]' in runtime
+    assert 'CMD ["gunicorn", "scribe.wsgi:application"]' in runtime  # REST; compose's asgi runs the rest
 
 
 def test_it_collects_static_files_at_build(dockerfile):
@@ -60,18 +60,92 @@ def test_it_checks_health_with_python_not_curl(dockerfile):
     assert "curl" not in runtime
 
 
-def test_it_configures_gunicorn_with_threaded_workers():
-    done = run(
-        ["-m", "gunicorn", "--check-config", "--print-config", "scribe.wsgi:application"],
-        DEBUG="true",
-    )
+def gunicorn_config(app: str, **env: str) -> dict[str, str]:
+    done = run(["-m", "gunicorn", "--check-config", "--print-config", app], DEBUG="true", **env)
     assert done.returncode == 0, done.stderr
-    config = dict(
+    return dict(
         line.split("=", 1) for line in (ln.replace(" ", "") for ln in done.stdout.splitlines()) if "=" in line
     )
+
+
+def test_it_configures_gunicorn_with_threaded_workers():
+    config = gunicorn_config("scribe.wsgi:application")
     assert config["worker_class"] == "gthread"
     assert int(config["threads"]) > 1
     assert config["accesslog"] == "None"  # Scribe writes the access line itself
+
+
+def test_it_configures_the_asgi_process_with_uvicorn_workers():
+    config = gunicorn_config("scribe.asgi:application", GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
+    assert config["worker_class"] == "scribe.workers.UvicornWorker"
+    assert int(config["workers"]) >= 2
+    # Longer than the AI request budget: Scribe answers 504 before the worker is killed.
+    assert int(config["timeout"]) > 150
+    assert config["accesslog"] == "None"
+
+
+def test_it_gives_database_connections_back_in_the_asgi_process():
+    # Gunicorn imports the worker class before the application: settings.py reads the result.
+    code = (
+        "import os, sys\n"
+        "if sys.argv[1:]: import scribe.workers\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'scribe.settings'\n"
+        "from django.conf import settings\n"
+        "print(settings.DATABASES['default'].get('CONN_MAX_AGE'))\n"
+    )
+    pg = {"DEBUG": "true", "DATABASE_URL": "postgres://scribe@127.0.0.1:5432/scribe"}
+    asgi = run(["-c", code, "asgi"], **pg)
+    rest = run(["-c", code], **pg)
+    chosen = run(["-c", code, "asgi"], DB_CONN_MAX_AGE="5", **pg)
+    assert (asgi.stdout.strip(), rest.stdout.strip(), chosen.stdout.strip()) == ("0", "60", "5"), asgi.stderr
+
+
+def test_it_leaves_client_addresses_and_lifespan_to_scribe():
+    from scribe.workers import UvicornWorker
+
+    # Scribe works out the client address itself (TRUSTED_PROXY_COUNT); Django has no lifespan.
+    assert UvicornWorker.CONFIG_KWARGS["proxy_headers"] is False
+    assert UvicornWorker.CONFIG_KWARGS["lifespan"] == "off"
+
+
+def test_it_serves_the_images_command_over_asgi(tmp_path):
+    """The asgi service's command, for real: gunicorn with the uvicorn worker answers /health."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from scribe.testing.processes import child_env
+
+    log = tmp_path / "gunicorn.log"
+    env = child_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", WEB_CONCURRENCY="1",
+                    GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "scribe.asgi:application", "--bind", "127.0.0.1:0"],
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline and server.poll() is None:
+            found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log.read_text())
+            url = found.group(1) if found else time.sleep(0.2)
+        assert url, log.read_text()
+        response = None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"{url}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None, log.read_text()
+        assert response.status_code == 200
+        assert "Using worker: scribe.workers.UvicornWorker" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_it_composes_the_api_with_mongodb_and_redis(compose):
@@ -84,6 +158,35 @@ def test_it_composes_the_api_with_mongodb_and_redis(compose):
     assert api["environment"]["DEBUG"] == "false"
     assert set(api["depends_on"]) == {"mongodb", "redis"}
     assert "gunicorn scribe.wsgi:application" in " ".join(api["command"])
+
+
+def test_it_runs_the_ai_and_the_socket_in_an_asgi_process_of_the_same_image(compose):
+    services = compose["services"]
+    api, asgi = services["api"], services["asgi"]
+    assert asgi["build"] == api["build"]
+    assert asgi["command"] == ["gunicorn", "scribe.asgi:application"]
+    assert asgi["environment"]["GUNICORN_WORKER_CLASS"] == "scribe.workers.UvicornWorker"
+    # The same settings as the REST process (one anchor), the worker class aside.
+    assert {k: v for k, v in asgi["environment"].items() if k != "GUNICORN_WORKER_CLASS"} == api["environment"]
+    assert "ports" not in asgi
+
+
+def test_it_puts_the_api_behind_the_nginx_proxy(compose):
+    services = compose["services"]
+    proxy, api = services["proxy"], services["api"]
+    assert proxy["image"].startswith("nginx:")
+    config, target, mode = proxy["volumes"][0].split(":")
+    assert (config, mode) == ("./deploy/nginx/scribe.conf", "ro")
+    assert (BASE_DIR / config).is_file()
+    assert target.startswith("/etc/nginx/conf.d/")
+    assert proxy["ports"] == ["8000:80"]
+    assert {"api", "asgi"} <= set(proxy["depends_on"])
+    # The API is reached only through the proxy, whose X-Forwarded-For it trusts.
+    assert "ports" not in api
+    assert api["environment"]["TRUSTED_PROXY_COUNT"].startswith("${TRUSTED_PROXY_COUNT:-1}")
+    site = (BASE_DIR / config).read_text()
+    assert "server api:8000;" in site
+    assert "server asgi:8000;" in site
 
 
 def test_it_runs_the_suite_against_the_composed_mongodb(compose):
