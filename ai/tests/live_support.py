@@ -114,3 +114,24 @@ class Socket:
         while messages[-1]["type"] not in ("recording_stopped", "__closed__"):
             messages.append(self.receive())
         return messages
+
+
+def close_worker_connections() -> None:
+    """Close the database connections the consumer's worker threads keep (CONN_MAX_AGE), so
+    the test database can be dropped: one task per thread, held together by a barrier."""
+    from django.db import connections
+
+    from ai.live import consumer
+
+    executor = consumer._executor
+    if executor is None:
+        return
+    size = executor._max_workers
+    barrier = threading.Barrier(size)
+
+    def close() -> None:
+        connections.close_all()
+        barrier.wait(10)
+
+    for future in [executor.submit(close) for _ in range(size)]:
+        future.result(15)

@@ -9,7 +9,15 @@ import pytest
 from accounts.tokens import token_pair_for
 from ai.live import consumer as live
 from ai.models import AiUsage
-from ai.tests.live_support import SLICES, EventLoop, Socket, chunk, ffprobe_start_ms, heard
+from ai.tests.live_support import (
+    SLICES,
+    EventLoop,
+    Socket,
+    chunk,
+    close_worker_connections,
+    ffprobe_start_ms,
+    heard,
+)
 from consultations.models import Segment
 from consultations.services import consultation_end, consultation_start
 from scribe.testing.logcapture import capture_log
@@ -25,6 +33,7 @@ def loop():
     running = EventLoop()
     yield running
     running.stop()
+    close_worker_connections()
 
 
 @pytest.fixture
