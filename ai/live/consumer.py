@@ -211,6 +211,10 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def _start(self, message: dict[str, Any]) -> None:
+        if self.recording is not None:
+            # Checked first: a token in this message must not change who the recording bills.
+            await self._error(ALREADY_RECORDING)
+            return
         token = message.get("token")
         if token is not None:
             if not isinstance(token, str) or not token:
@@ -221,9 +225,6 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             await self._error(AUTH_REQUIRED)
             await self._close(CLOSE_UNAUTHENTICATED)
-            return
-        if self.recording is not None:
-            await self._error(ALREADY_RECORDING)
             return
         consultation_id = message.get("consultationId")
         if not isinstance(consultation_id, str | int) or isinstance(consultation_id, bool):
@@ -273,6 +274,9 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
             return
         if not audio:
             await self._error(INVALID_FORMAT)
+            return
+        if len(audio) > limit:
+            await self._error(CHUNK_TOO_LARGE)
             return
         too_long = time.monotonic() - recording.started > float(settings.LIVE_MAX_RECORDING_SECONDS)
         if too_long or recording.total_bytes + len(audio) > int(settings.LIVE_MAX_RECORDING_BYTES):

@@ -390,3 +390,23 @@ def test_it_stores_the_final_pass_when_no_window_was_recognised(loop, stub, clin
     assert messages[-2]["text"] == whole
     assert [(row[0], row[1], row[3]) for row in stored(consultation)] == [(0, whole, 250)]
     socket.close()
+
+
+def test_it_refuses_a_second_start_while_recording(loop, stub, clinician, other_clinician, consultation):
+    socket = Socket(loop, f"/transcription-stream?token={token(clinician)}")
+    socket.receive()
+    socket.send({"type": "start_recording", "consultationId": str(consultation.pk)})
+    assert socket.receive()["type"] == "recording_started"
+    # Another clinician's token in a second start changes nothing: not who pays, not where it goes.
+    socket.send({"type": "start_recording", "consultationId": str(consultation.pk), "token": token(other_clinician)})
+    assert socket.receive()["message"] == "A recording is already in progress"
+    for piece in SLICES:
+        socket.send(chunk(piece))
+    socket.send({"type": "stop_recording"})
+    types = []
+    while not types or types[-1] != "recording_stopped":
+        types.append(socket.receive()["type"])
+    assert len(stored(consultation)) == 3
+    assert AiUsage.objects.filter(user=other_clinician).count() == 0
+    assert AiUsage.objects.filter(user=clinician).count() == 4
+    socket.close()
