@@ -410,3 +410,23 @@ def test_it_refuses_a_second_start_while_recording(loop, stub, clinician, other_
     assert AiUsage.objects.filter(user=other_clinician).count() == 0
     assert AiUsage.objects.filter(user=clinician).count() == 4
     socket.close()
+
+
+def test_it_stops_recording_when_the_consultation_ends_meanwhile(loop, stub, clinician, consultation, client_for):
+    socket = Socket(loop, f"/transcription-stream?token={token(clinician)}")
+    socket.receive()
+    socket.send({"type": "start_recording", "consultationId": str(consultation.pk)})
+    socket.receive()
+    for piece in SLICES[:9]:
+        socket.send(chunk(piece))
+    assert socket.receive()["isPartial"] is True
+    consultation_end(consultation=consultation)  # e.g. ended from another tab
+    for piece in SLICES[9:17]:
+        socket.send(chunk(piece))
+    assert socket.receive()["message"] == "This consultation has ended"
+    assert socket.receive() == {"type": "recording_stopped", "message": "Recording stopped"}
+    socket.send(chunk(SLICES[17]))  # ignored: no recording any more
+    socket.send({"type": "stop_recording"})
+    assert socket.receive() == {"type": "recording_stopped", "message": "Recording stopped"}
+    assert [row[0] for row in stored(consultation)] == [0]
+    socket.close()
