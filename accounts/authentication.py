@@ -43,21 +43,7 @@ class ScribeJWTAuthentication(JWTAuthentication):
         raw_token = self.get_raw_token(header)
         if raw_token is None:
             return None
-        try:
-            token = self._validated(raw_token)
-            user = self._user_for(token)
-        except _Rejected as rejected:
-            security_event(
-                "token_rejected",
-                request=request,
-                user_id=rejected.user_id,
-                reason=rejected.reason,
-                level=logging.INFO if rejected.reason == "expired_or_invalid" else logging.WARNING,
-            )
-            if rejected.revoked:
-                raise AuthenticationFailed(SESSION_REVOKED, code="token_revoked") from None
-            raise AuthenticationFailed(INVALID_CREDENTIALS, code="token_not_valid") from None
-        return user, token
+        return access_token_check(raw_token, request=request)
 
     @staticmethod
     def _validated(raw_token: bytes) -> ScribeAccessToken | LegacyToken:
@@ -92,3 +78,27 @@ class ScribeJWTAuthentication(JWTAuthentication):
         elif scribe_token_revocation(token) is not None:
             raise _Rejected("revoked", revoked=True, user_id=user.pk)
         return user
+
+
+def access_token_check(raw_token: bytes | str, *, request=None):
+    """``(user, token)`` for a raw access token, checked exactly as every API request's
+    bearer token is (signature, expiry, Scribe or Node.js token, active user, not
+    revoked); ``AuthenticationFailed`` otherwise, after a ``token_rejected`` security
+    event (ids only). The WebSocket uses it for a token sent in the query or a message."""
+    if isinstance(raw_token, str):
+        raw_token = raw_token.encode("utf-8", "replace")
+    try:
+        token = ScribeJWTAuthentication._validated(raw_token)
+        user = ScribeJWTAuthentication._user_for(token)
+    except _Rejected as rejected:
+        security_event(
+            "token_rejected",
+            request=request,
+            user_id=rejected.user_id,
+            reason=rejected.reason,
+            level=logging.INFO if rejected.reason == "expired_or_invalid" else logging.WARNING,
+        )
+        if rejected.revoked:
+            raise AuthenticationFailed(SESSION_REVOKED, code="token_revoked") from None
+        raise AuthenticationFailed(INVALID_CREDENTIALS, code="token_not_valid") from None
+    return user, token

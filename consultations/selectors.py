@@ -178,6 +178,13 @@ def transcript_segments_count(*, transcript: Transcript) -> int:
     return Segment.objects.filter(transcript=transcript).count()
 
 
+def transcript_next_seq(*, transcript: Transcript) -> int:
+    """The ``seq`` after the transcript's last stored segment (0 for none): where a new
+    recording into it continues."""
+    last = Segment.objects.filter(transcript=transcript).order_by("-seq").values_list("seq", flat=True).first()
+    return 0 if last is None else last + 1
+
+
 def summary_current(*, transcript: Transcript) -> Summary | None:
     """The transcript's newest summary version, or None (prefetched versions: no query)."""
     versions = getattr(transcript, "summary_versions", None)

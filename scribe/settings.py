@@ -56,6 +56,8 @@ ALLOWED_HOSTS = env.list(
 )
 
 INSTALLED_APPS = [
+    # First: its runserver serves HTTP and the WebSocket (scribe.asgi) in one process.
+    "daphne",
     # Contrib apps with models use Scribe's engine-neutral primary key (scribe/core/apps.py).
     "scribe.core.contrib_apps.ScribeAdminConfig",
     "scribe.core.contrib_apps.ScribeAuthConfig",
@@ -461,6 +463,32 @@ UPLOAD_BODY_LIMITS["/api/ai/analyze"] = env.int("NODE_ANALYZE_MAX_BODY_BYTES", d
 CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
 # OpenAPI lists the Node.js routes without the trailing slash they also accept.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("legacy_api.schema.node_paths_without_slash")
+
+
+# --- Live transcription over WebSocket (issue 10) -----------------------------------
+# /transcription-stream (ai/live/, mounted by scribe/asgi.py). See README "Live transcription".
+
+# MediaRecorder slices per transcribed window (Node: 8, about 4 s).
+LIVE_WINDOW_SLICES = env.int("LIVE_WINDOW_SLICES", default=8)
+# Transcribe the whole recording once more at stop for the final message (doubles the
+# provider's audio minutes and quota calls per recording).
+LIVE_FINAL_PASS = env.bool("LIVE_FINAL_PASS", default=True)
+# One slice larger than this is refused with an error (decoded bytes).
+LIVE_MAX_CHUNK_BYTES = env.int("LIVE_MAX_CHUNK_BYTES", default=262_144)
+# Audio a connection keeps in memory; beyond it the recording spills to a temporary file.
+LIVE_MEMORY_BUFFER_BYTES = env.int("LIVE_MEMORY_BUFFER_BYTES", default=1_048_576)
+# A recording stops (with an error, everything recognised stored) past either limit.
+LIVE_MAX_RECORDING_BYTES = env.int("LIVE_MAX_RECORDING_BYTES", default=200 * 1_048_576)
+LIVE_MAX_RECORDING_SECONDS = env.int("LIVE_MAX_RECORDING_SECONDS", default=4 * 3600)
+# A socket with no message for this long is closed (its recording stored first).
+LIVE_IDLE_SECONDS = env.float("LIVE_IDLE_SECONDS", default=120.0)
+# Open sockets per user (counted in the cache; per process when the cache is down). 0: no limit.
+LIVE_MAX_SOCKETS_PER_USER = env.int("LIVE_MAX_SOCKETS_PER_USER", default=4)
+LIVE_SOCKET_COUNT_TTL_SECONDS = 900
+# Threads per server process waiting on the provider and the database for live windows.
+LIVE_WORKER_THREADS = env.int("LIVE_WORKER_THREADS", default=32)
+# Runserver's (daphne's) own request lines repeat paths; scribe.request is the access log.
+LOGGING["loggers"]["django.channels.server"] = {"level": "CRITICAL", "propagate": False, "handlers": []}
 
 
 # BodySizeLimitMiddleware enforces the per-path limits; Django's own in-memory cap

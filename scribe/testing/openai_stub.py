@@ -8,6 +8,9 @@ structured output and ``stream: true`` server-sent events) and
 Every request is recorded (method, path, headers, parsed JSON or multipart
 fields) so tests can prove what left Scribe: redacted text, data URLs, the
 model asked for. Faults are set per test: ``delay`` (seconds before answering),
+``transcription_faults`` (a queue, one entry per audio request: ``None`` answers,
+a status code fails, ``"timeout"`` answers only after ``fault_sleep`` seconds,
+``"undecodable"`` is the provider's 400 for audio it cannot read),
 ``fail_status`` (+ ``retry_after``), ``garbage`` (a 200 whose body or content
 is not what was asked for), ``finish_reason`` (``"length"``: a cut-off answer).
 
@@ -108,11 +111,19 @@ class OpenAIStub:
         self.stream_chunk_chars = 12
         self.usage = {"prompt_tokens": 120, "completion_tokens": 45, "total_tokens": 165}
         self.finish_reason = "stop"  # "length": the answer was cut off at max_tokens
+        # (audio bytes) -> verbose_json payload; None: the fixed ``transcription`` above.
+        self.transcription_reply: Callable[[bytes], dict[str, Any]] | None = None
+        self.transcription_faults: list[int | str | None] = []
+        self.fault_sleep = 3.0
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
+
+    def transcription_requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/audio/transcriptions")]
 
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
@@ -149,6 +160,20 @@ class OpenAIStub:
                     record.fields, record.files = _parse_multipart(content_type, raw)
                 with stub._lock:
                     stub.requests.append(record)
+                    fault = (
+                        stub.transcription_faults.pop(0)
+                        if self.path.endswith("/audio/transcriptions") and stub.transcription_faults
+                        else None
+                    )
+                if fault == "timeout":
+                    time.sleep(stub.fault_sleep)
+                elif fault == "undecodable":
+                    error = {"error": {"message": "Audio file could not be decoded or its format is not supported.",
+                                       "type": "invalid_request_error", "param": None, "code": None}}
+                    return self._send_json(400, error)
+                elif isinstance(fault, int):
+                    error = {"error": {"message": "stub failure", "type": "server_error", "code": None}}
+                    return self._send_json(fault, error)
 
                 if stub.delay:
                     time.sleep(stub.delay)
@@ -162,7 +187,7 @@ class OpenAIStub:
                 if self.path.endswith("/chat/completions"):
                     return self._chat(record.json or {})
                 if self.path.endswith("/audio/transcriptions"):
-                    return self._transcription(record.fields)
+                    return self._transcription(record.fields, record.files)
                 return self._send(404, b'{"error": {"message": "unknown path"}}')
 
             def _chat(self, body: dict[str, Any]) -> None:
@@ -230,10 +255,14 @@ class OpenAIStub:
                 event("[DONE]")
                 self.close_connection = True
 
-            def _transcription(self, fields: dict[str, str]) -> None:
+            def _transcription(self, fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]) -> None:
                 if stub.garbage:
                     return self._send(200, b"<html>not json</html>", content_type="text/html")
-                if fields.get("response_format") == "verbose_json":
+                if stub.transcription_reply is not None:
+                    payload = stub.transcription_reply(files.get("file", ("", "", b""))[2])
+                    if fields.get("response_format") != "verbose_json":
+                        payload = {"text": payload["text"]}
+                elif fields.get("response_format") == "verbose_json":
                     payload = dict(stub.transcription)
                 else:
                     payload = {"text": stub.transcription["text"]}

@@ -63,6 +63,11 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
         assert (status, body) == (200, {"status": "healthy"})
         # No provider configured: the demo provider answers, and the search says so.
         assert _demo_search(port).startswith("This is Scribe's demo AI provider")
+        # The same command serves the live-transcription WebSocket (daphne's runserver).
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{port}/transcription-stream", open_timeout=10) as socket:
+            assert json.loads(socket.recv(10))["type"] == "connection"
         status, body = get_json(f"http://127.0.0.1:{port}/health/ready")
         assert (status, body["status"]) == (200, "ready")
         assert (project / "db.sqlite3").exists()  # migrated into the project's SQLite file
