@@ -311,3 +311,23 @@ class PromptOutput(serializers.ModelSerializer):
         request = self.context.get("request")
         return bool(request and obj.owner_id == request.user.pk)
 
+
+
+# --- Signing (issue 15) ------------------------------------------------------------------
+
+
+class SummarySignInput(StrictSerializer):
+    edits = serializers.JSONField(
+        required=False,
+        help_text="Optional `{subjective, objective, assessment, plan}` texts replacing those sections: "
+        "stored as a new version, which is then the one signed.",
+    )
+
+
+class SignedSummaryOutput(SummaryOutput):
+    """A summary version with its signature and the AI-draft-vs-signed record."""
+
+    signed_by = IdField(source="signed_by_id", allow_null=True)
+
+    class Meta(SummaryOutput.Meta):
+        fields = [*SummaryOutput.Meta.fields, "signed_by", "signed_at", "draft_version", "sign_diff"]
