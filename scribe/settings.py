@@ -449,6 +449,10 @@ GOOGLE_DRIVE_FOLDER_ID = env.str("GOOGLE_DRIVE_FOLDER_ID", default="")
 GOOGLE_DRIVE_API_ENDPOINT = env.str("GOOGLE_DRIVE_API_ENDPOINT", default="https://www.googleapis.com/")
 GOOGLE_DRIVE_TIMEOUT_SECONDS = env.float("GOOGLE_DRIVE_TIMEOUT_SECONDS", default=30.0)
 GOOGLE_DRIVE_MAX_RETRIES = env.int("GOOGLE_DRIVE_MAX_RETRIES", default=4)
+# Backoff before retry n is random(0, 2**n) times this many seconds.
+GOOGLE_DRIVE_BACKOFF_SECONDS = env.float("GOOGLE_DRIVE_BACKOFF_SECONDS", default=1.0)
+# Extra CA bundle (PEM path) for the Drive endpoint, e.g. a private gateway.
+GOOGLE_DRIVE_CA_BUNDLE = env.str("GOOGLE_DRIVE_CA_BUNDLE", default="")
 
 
 # --- Refuse to run in production with development secrets ------------------------------
