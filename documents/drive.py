@@ -3,7 +3,9 @@
 Uploads use a service account (``GOOGLE_DRIVE_SERVICE_ACCOUNT_FILE``), the
 library's bundled Drive v3 discovery document (no discovery fetch) and the
 resumable upload protocol; requests answered 429 or 5xx are retried with
-randomised exponential backoff by the library (``GOOGLE_DRIVE_MAX_RETRIES``).
+randomised exponential backoff (``GOOGLE_DRIVE_MAX_RETRIES``,
+``GOOGLE_DRIVE_BACKOFF_SECONDS``), resuming an interrupted upload where Drive
+says it stopped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
-from googleapiclient.http import HttpRequest, MediaIoBaseUpload
+from googleapiclient.http import MediaIoBaseUpload
 
 from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
 
@@ -50,14 +52,15 @@ def drive_check() -> None:
             )
 
 
-class _BackoffRequest(HttpRequest):
-    """The library's request, with its retry backoff scaled by GOOGLE_DRIVE_BACKOFF_SECONDS."""
+def _retriable(error: Exception) -> bool:
+    if isinstance(error, HttpError):
+        return error.resp.status == 429 or error.resp.status >= 500
+    # A dropped connection (not a timeout: that already took the whole timeout).
+    return isinstance(error, ConnectionError)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        scale = settings.GOOGLE_DRIVE_BACKOFF_SECONDS
-        self._sleep = lambda seconds: time.sleep(seconds * scale)
-        self._rand = random.random
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, settings.GOOGLE_DRIVE_BACKOFF_SECONDS * 2**attempt))  # noqa: S311 (jitter, not a secret)
 
 
 def _service() -> Any:
@@ -74,6 +77,9 @@ def _service() -> Any:
     http = httplib2.Http(
         timeout=settings.GOOGLE_DRIVE_TIMEOUT_SECONDS, ca_certs=settings.GOOGLE_DRIVE_CA_BUNDLE or None
     )
+    # Drive answers "308 Resume Incomplete" during resumable uploads: not a redirect
+    # (googleapiclient.http.build_http does the same for the clients it builds).
+    http.redirect_codes = http.redirect_codes - {308}
     authorised = google_auth_httplib2.AuthorizedHttp(credentials, http=http)
     return build(
         "drive",
@@ -81,9 +87,32 @@ def _service() -> Any:
         http=authorised,
         static_discovery=True,
         cache_discovery=False,
-        requestBuilder=_BackoffRequest,
         client_options={"api_endpoint": urljoin(settings.GOOGLE_DRIVE_API_ENDPOINT, "drive/v3/")},
     )
+
+
+def _send(request: Any) -> dict[str, Any]:
+    """Drive the resumable upload to the end. A 429/5xx (or a dropped connection) is
+    retried after a randomised exponential backoff, up to GOOGLE_DRIVE_MAX_RETRIES
+    times: a failed session start starts a new session; a failed byte upload first
+    asks Drive how much it has (the client does that after an error) and resumes
+    from there. The library's own per-request retries are not used: they resend an
+    already-read stream slice on a byte upload."""
+    attempt = 0
+    response = None
+    while response is None:
+        try:
+            _progress, response = request.next_chunk(num_retries=0)
+        except Exception as error:
+            if not _retriable(error) or attempt >= settings.GOOGLE_DRIVE_MAX_RETRIES:
+                raise
+            attempt += 1
+            logger.warning(
+                "drive upload retry",
+                extra={"attempt": attempt, "status": getattr(getattr(error, "resp", None), "status", None)},
+            )
+            _backoff(attempt)
+    return response
 
 
 def drive_upload(*, name: str, data: bytes, app_properties: dict[str, str]) -> DriveFile:
@@ -106,9 +135,7 @@ def drive_upload(*, name: str, data: bytes, app_properties: dict[str, str]) -> D
     )
     started = time.monotonic()
     try:
-        response = None
-        while response is None:
-            _status, response = request.next_chunk(num_retries=settings.GOOGLE_DRIVE_MAX_RETRIES)
+        response = _send(request)
     except HttpError as error:
         status = error.resp.status
         logger.warning("drive upload failed", extra={"status": status})

@@ -8,7 +8,7 @@ with the file's JSON metadata answers ``200`` and a ``Location`` session URL;
 ``PUT`` of the bytes with ``Content-Range`` answers ``308`` with ``Range`` until
 complete, then ``200`` with the file resource). Bearer tokens are required.
 Faults: ``fail_next`` (statuses answered, one per request, to the next upload
-requests) and ``fail_tokens``. It records requests and keeps the files it made.
+session starts), ``fail_puts`` (the same for the next byte uploads) and ``fail_tokens``. It records requests and keeps the files it made.
 
 The Drive client always talks HTTPS to the media upload URL (it keeps the
 discovery document's scheme), hence TLS here.
@@ -71,6 +71,7 @@ class DriveStub:
             self.sessions: dict[str, _Session] = {}
             self.valid_tokens: set[str] = set()
             self.fail_next: list[int] = []
+            self.fail_puts: list[int] = []
         self.tokens_issued = 0
         self.fail_tokens = False
 
@@ -127,9 +128,9 @@ class DriveStub:
                 self._send_json(401, {"error": {"code": 401, "message": "Invalid Credentials"}})
                 return False
 
-            def _fault(self) -> bool:
+            def _fault(self, queue: list[int]) -> bool:
                 with stub._lock:
-                    status = stub.fail_next.pop(0) if stub.fail_next else None
+                    status = queue.pop(0) if queue else None
                 if status is None:
                     return False
                 self._send_json(status, {"error": {"code": status, "message": "stub fault"}})
@@ -144,7 +145,7 @@ class DriveStub:
                 self._record(metadata)
                 if parts.path != "/upload/drive/v3/files":
                     return self._send_json(404, {"error": {"code": 404, "message": "Not Found"}})
-                if not self._authorised() or self._fault():
+                if not self._authorised() or self._fault(stub.fail_next):
                     return None
                 query = parse_qs(parts.query)
                 if query.get("uploadType") != ["resumable"]:
@@ -164,7 +165,7 @@ class DriveStub:
             def do_PUT(self) -> None:
                 body = self._body()
                 self._record({"bytes": len(body), "content_range": self.headers.get("Content-Range")})
-                if not self._authorised() or self._fault():
+                if not self._authorised() or self._fault(stub.fail_puts):
                     return None
                 upload_id = parse_qs(urlsplit(self.path).query).get("upload_id", [""])[0]
                 with stub._lock:
@@ -211,7 +212,8 @@ class DriveStub:
                         form.get("assertion", ""),
                         public_key,
                         algorithms=["RS256"],
-                        audience=f"{stub.root}token",
+                        # google-auth names Google's token URL as the audience whatever token_uri says.
+                        audience=["https://oauth2.googleapis.com/token", f"{stub.root}token"],
                     )
                 except jwt.PyJWTError:
                     return self._send_json(400, {"error": "invalid_grant", "error_description": "bad assertion"})
