@@ -439,17 +439,24 @@ def summary_sign(
     target = summary
     if checked_edits:
         content = {**summary.content, **checked_edits}
-        target = transcript_summary_add(
-            transcript=transcript,
-            content=content,
-            text=_sections_text(content),
-            model=CLINICIAN_EDIT_MODEL,
-            prompt=summary.prompt,
-        )
-        if target.version != version + 1:
-            # Another version slipped in between: the edits were made on an older one.
-            # The edited version stays (insert-only) as an unsigned draft.
-            raise Conflict("Only the newest summary version can be signed.", code="summary_not_newest")
+        try:
+            # Exactly the next version: if another version (or another signer's edits)
+            # took that number first, these edits were made on an older version.
+            with transaction.atomic():
+                target = Summary.objects.create(
+                    transcript=transcript,
+                    version=version + 1,
+                    content=content,
+                    text=_sections_text(content),
+                    model=CLINICIAN_EDIT_MODEL,
+                    prompt=summary.prompt,
+                )
+        except IntegrityError:
+            raise Conflict("Only the newest summary version can be signed.", code="summary_not_newest") from None
+        with transaction.atomic():
+            Transcript.objects.filter(pk=transcript.pk, summary_version__lt=target.version).update(
+                prompt_used=summary.prompt, summary_version=target.version, updated_at=timezone.now()
+            )
 
     now = timezone.now()
     changes = {
