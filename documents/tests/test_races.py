@@ -3,13 +3,14 @@ conditional updates decide, on whatever database the suite runs on."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from accounts.tokens import token_pair_for
 from consultations.models import Summary
 from consultations.tests.factories import consultation_for
-from documents.models import DriveUpload
-from documents.tests.helpers import consultation_with_summary
+from documents.models import Document, DriveUpload
+from documents.tests.helpers import consultation_with_summary, pdf_text
 from documents.tests.races import race
 from questionnaires.models import QuestionnaireResponse
 from questionnaires.services import questionnaire_link_create
@@ -66,3 +67,17 @@ def test_concurrent_uploads_of_one_document_make_one_drive_file(live_server, cli
     assert len(drive_stub.files) == 1
     assert len(drive_stub.upload_starts()) == 1
     assert DriveUpload.objects.get().drive_file_id in drive_stub.files
+
+
+def test_concurrent_renders_give_the_same_document(live_server, clinician):
+    """Gunicorn runs threads: renders in parallel share reportlab's registered fonts."""
+    consultation = consultation_with_summary(clinician, signed=True)
+    url = f"{live_server.url}/api/v1/consultations/{consultation.pk}/documents/note.pdf"
+    token = token_pair_for(clinician)["access_token"]
+
+    statuses = race(CLIENTS, lambda client: client.get(url), token=token)
+
+    assert statuses == [200] * CLIENTS
+    first = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert "Viral upper respiratory tract infection." in pdf_text(first.content)
+    assert Document.objects.count() == 1
