@@ -123,10 +123,13 @@ class SummaryOutput(serializers.ModelSerializer):
 
     id = IdField()
     prompt = IdField(source="prompt_id", allow_null=True)
+    # Signing (issue 15): null until signed; then who, when, the AI draft and the diff from it.
+    signed_by = IdField(source="signed_by_id", allow_null=True)
 
     class Meta:
         model = Summary
         fields = ["id", "version", "content", "text", "model", "prompt", "created_at"]
+        fields += ["signed_by", "signed_at", "draft_version", "sign_diff"]
 
 
 class ConsultationOutput(serializers.ModelSerializer):
@@ -323,11 +326,3 @@ class SummarySignInput(StrictSerializer):
         "stored as a new version, which is then the one signed.",
     )
 
-
-class SignedSummaryOutput(SummaryOutput):
-    """A summary version with its signature and the AI-draft-vs-signed record."""
-
-    signed_by = IdField(source="signed_by_id", allow_null=True)
-
-    class Meta(SummaryOutput.Meta):
-        fields = [*SummaryOutput.Meta.fields, "signed_by", "signed_at", "draft_version", "sign_diff"]

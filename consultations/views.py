@@ -31,7 +31,7 @@ from consultations.serializers import (
     PromptOutput,
     SegmentInput,
     SegmentOutput,
-    SignedSummaryOutput,
+    SummaryOutput,
     SummarySignInput,
     TranscriptOutput,
     TranscriptReplaceInput,
@@ -164,7 +164,7 @@ class TranscriptViewSet(ClinicianViewSet):
         "per-section diff from that draft (`sign_diff`).",
         request=SummarySignInput,
         parameters=[OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={200: SignedSummaryOutput, 409: OpenApiResponse(description="Not the newest version, or already signed.")},
+        responses={200: SummaryOutput, 409: OpenApiResponse(description="Not the newest version, or already signed.")},
     )
     @action(detail=True, methods=["post"], url_path=r"summaries/(?P<version>[0-9]{1,9})/sign")
     def sign(self, request: Request, pk: str, version: str) -> Response:
@@ -173,7 +173,7 @@ class TranscriptViewSet(ClinicianViewSet):
         signed = services.summary_sign(
             transcript=transcript, version=int(version), signer=request.user, edits=data.get("edits")
         )
-        return Response(SignedSummaryOutput(signed).data)
+        return Response(SummaryOutput(signed).data)
 
 
 # --- Notes -------------------------------------------------------------------------------

@@ -114,3 +114,19 @@ def test_it_hides_another_clinicians_transcript_and_refuses_patients(client_for,
     assert client_for(other_clinician).post(_url(transcript, 1), {}, format="json").status_code == 404
     assert client_for(patient).post(_url(transcript, 1), {}, format="json").status_code == 403
     assert not Summary.objects.filter(signed_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_the_transcript_and_consultation_show_whether_the_current_summary_is_signed(client_for, clinician):
+    transcript = consultation_for(clinician).transcript
+    _draft(transcript)
+    client = client_for(clinician)
+    assert client.get(f"/api/v1/transcripts/{transcript.pk}").json()["current_summary"]["signed_at"] is None
+
+    client.post(_url(transcript, 1), {"edits": {"plan": "Rest"}}, format="json")
+
+    current = client.get(f"/api/v1/consultations/{transcript.consultation_id}").json()["current_summary"]
+    assert current["version"] == 2
+    assert current["signed_by"] == str(clinician.pk)
+    assert current["draft_version"] == 1
+    assert "+Rest" in current["sign_diff"]["plan"]
