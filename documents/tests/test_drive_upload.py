@@ -162,3 +162,24 @@ def test_another_clinician_gets_404_and_a_patient_403(client_for, clinician, oth
     assert _upload(client_for(other_clinician), consultation).status_code == 404
     assert _upload(client_for(patient), consultation).status_code == 403
     assert drive_stub.requests == []
+
+
+@pytest.mark.django_db
+def test_an_unreadable_service_account_file_is_a_503_naming_it(client_for, clinician, settings, tmp_path):
+    (tmp_path / "key.json").write_text("{not json")
+    settings.GOOGLE_DRIVE_SERVICE_ACCOUNT_FILE = str(tmp_path / "key.json")
+    settings.GOOGLE_DRIVE_FOLDER_ID = "folder"
+    response = _upload(client_for(clinician), consultation_with_summary(clinician, signed=True))
+    assert response.status_code == 503
+    assert "GOOGLE_DRIVE_SERVICE_ACCOUNT_FILE" in response.json()["detail"]
+    assert not DriveUpload.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nothing_to_upload_is_a_409_or_404(client_for, clinician, drive_stub):
+    from consultations.tests.factories import consultation_for
+
+    client = client_for(clinician)
+    assert _upload(client, consultation_for(clinician)).json()["code"] == "no_summary"
+    assert _upload(client, consultation_with_summary(clinician), "referral-letter").status_code == 404
+    assert drive_stub.requests == []

@@ -110,3 +110,10 @@ def test_the_public_link_is_rate_limited_per_ip(api_client):
     assert codes == [404, 404, 404, 429]
     other_ip = api_client.get("/api/v1/questionnaire-links/nosuchtoken", REMOTE_ADDR="192.0.2.7")
     assert other_ip.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_link_url_uses_the_patient_facing_base_when_set(client_for, clinician, settings):
+    settings.QUESTIONNAIRE_LINK_BASE_URL = "https://app.example.nhs.uk/q/"
+    link = _create_link(client_for(clinician), consultation_for(clinician))
+    assert link["url"] == f"https://app.example.nhs.uk/q/{link['token']}"
