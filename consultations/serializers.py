@@ -315,7 +315,6 @@ class PromptOutput(serializers.ModelSerializer):
         return bool(request and obj.owner_id == request.user.pk)
 
 
-
 # --- Signing (issue 15) ------------------------------------------------------------------
 
 
@@ -325,4 +324,3 @@ class SummarySignInput(StrictSerializer):
         help_text="Optional `{subjective, objective, assessment, plan}` texts replacing those sections: "
         "stored as a new version, which is then the one signed.",
     )
-
