@@ -263,8 +263,9 @@ def document_upload(*, consultation: Consultation, kind: str) -> tuple[Document,
     document version: ``(document, upload, created)``; a second call returns the stored
     Drive file with ``created=False``. Not configured: ``ServiceUnavailable`` naming the
     setting. A failed upload gives its claim back, so it can be retried."""
-    drive_check()
+    # Nothing to upload (404/409) is said before Drive's configuration (503).
     document, summary = _current(consultation=consultation, kind=kind)
+    drive_check()
     done = DriveUpload.objects.filter(document=document).exclude(drive_file_id="").first()
     if done is not None:
         return document, done, False
