@@ -115,6 +115,30 @@ def _send(request: Any) -> dict[str, Any]:
     return response
 
 
+def drive_find(*, document_id: str) -> DriveFile | None:
+    """The Drive file an earlier, interrupted upload of this document made, if any
+    (found by its ``scribeDocumentId`` app property in the folder)."""
+    drive_check()
+    service = _service()
+    query = (
+        f"appProperties has {{ key='scribeDocumentId' and value='{document_id}' }} "
+        f"and '{settings.GOOGLE_DRIVE_FOLDER_ID}' in parents and trashed = false"
+    )
+    try:
+        found = (
+            service.files()
+            .list(q=query, fields="files(id,webViewLink)", pageSize=1, supportsAllDrives=True, includeItemsFromAllDrives=True)
+            .execute(num_retries=settings.GOOGLE_DRIVE_MAX_RETRIES)
+        )
+    except (HttpError, GoogleAuthError, OSError, httplib2.HttpLib2Error) as error:
+        logger.warning("drive lookup failed", extra={"error": type(error).__name__})
+        raise ServiceUnavailable("Google Drive is unavailable; please try again later.", code="drive_unavailable") from error
+    files = found.get("files") or []
+    if not files:
+        return None
+    return DriveFile(id=str(files[0]["id"]), web_view_link=str(files[0].get("webViewLink") or ""))
+
+
 def drive_upload(*, name: str, data: bytes, app_properties: dict[str, str]) -> DriveFile:
     """Upload ``data`` (a PDF) as ``name`` into GOOGLE_DRIVE_FOLDER_ID; resumable, retried.
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from consultations.models import Consultation, Summary
 from documents import letters
-from documents.drive import drive_check, drive_upload
+from documents.drive import drive_check, drive_find, drive_upload
 from documents.models import Document, DocumentKind, DriveUpload
 from documents.pdf import PdfContent, pdf_render
 from documents.selectors import letter_current, note_summary
@@ -234,20 +234,21 @@ def _claim_stale_after() -> timedelta:
     return timedelta(seconds=2 * attempts * settings.GOOGLE_DRIVE_TIMEOUT_SECONDS + 60)
 
 
-def _claim(document: Document) -> tuple[DriveUpload | None, Any]:
-    """Claim the upload of ``document``: ``(row, claimed_at)``, or ``(done_row, None)``
-    when it was already uploaded. Someone else uploading right now: ``Conflict``."""
+def _claim(document: Document) -> tuple[DriveUpload | None, Any, bool]:
+    """Claim the upload of ``document``: ``(row, claimed_at, taken_over)``, or
+    ``(done_row, None, False)`` when it was already uploaded. Someone else uploading
+    right now: ``Conflict``. ``taken_over``: the claim was left by an upload that died."""
     now = timezone.now()
     try:
         with transaction.atomic():
-            return DriveUpload.objects.create(document=document, claimed_at=now), now
+            return DriveUpload.objects.create(document=document, claimed_at=now), now, False
     except IntegrityError:
         pass
     existing = DriveUpload.objects.filter(document=document).first()
     if existing is None:
         raise Conflict("The upload could not be started; please retry.", code="upload_in_progress")
     if existing.drive_file_id:
-        return existing, None
+        return existing, None, False
     with transaction.atomic():
         taken = DriveUpload.objects.filter(
             pk=existing.pk, drive_file_id="", claimed_at__lt=now - _claim_stale_after()
@@ -255,7 +256,7 @@ def _claim(document: Document) -> tuple[DriveUpload | None, Any]:
     if not taken:
         raise Conflict("This document is being uploaded; try again in a moment.", code="upload_in_progress")
     existing.claimed_at = now
-    return existing, now
+    return existing, now, True
 
 
 def document_upload(*, consultation: Consultation, kind: str) -> tuple[Document, DriveUpload, bool]:
@@ -269,17 +270,20 @@ def document_upload(*, consultation: Consultation, kind: str) -> tuple[Document,
     done = DriveUpload.objects.filter(document=document).exclude(drive_file_id="").first()
     if done is not None:
         return document, done, False
-    upload, claimed_at = _claim(document)
+    upload, claimed_at, taken_over = _claim(document)
     if claimed_at is None:
         return document, upload, False
     name = f"{kind.replace('_', '-')}-{consultation.pk}-v{document.version}{'-draft' if document.is_draft else ''}.pdf"
     try:
-        pdf = _render(consultation=consultation, document=document, summary=summary)
-        drive_file = drive_upload(
-            name=name,
-            data=pdf,
-            app_properties={"scribeDocumentId": str(document.pk), "scribeKind": kind},
-        )
+        # A dead upload may have reached Drive before its id was stored: find that file first.
+        drive_file = drive_find(document_id=str(document.pk)) if taken_over else None
+        if drive_file is None:
+            pdf = _render(consultation=consultation, document=document, summary=summary)
+            drive_file = drive_upload(
+                name=name,
+                data=pdf,
+                app_properties={"scribeDocumentId": str(document.pk), "scribeKind": kind},
+            )
     except Exception:
         with transaction.atomic():
             DriveUpload.objects.filter(pk=upload.pk, drive_file_id="", claimed_at=claimed_at).delete()

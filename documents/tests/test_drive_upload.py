@@ -183,3 +183,46 @@ def test_nothing_to_upload_is_a_409_or_404(client_for, clinician, drive_stub):
     assert _upload(client, consultation_for(clinician)).json()["code"] == "no_summary"
     assert _upload(client, consultation_with_summary(clinician), "referral-letter").status_code == 404
     assert drive_stub.requests == []
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_finds_the_file_a_dead_upload_left_in_drive(client_for, clinician, drive_stub):
+    """A process died after Drive stored the file but before Scribe stored its id."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from documents.services import note_document
+    from scribe.testing.drive_stub import DriveFile
+
+    consultation = consultation_with_summary(clinician, signed=True)
+    document, _summary = note_document(consultation=consultation)
+    DriveUpload.objects.create(document=document, claimed_at=timezone.now() - timedelta(days=1))
+    drive_stub.files["drive-left-behind"] = DriveFile(
+        id="drive-left-behind",
+        metadata={"name": "x.pdf", "appProperties": {"scribeDocumentId": str(document.pk)}},
+        content=b"%PDF",
+        content_type="application/pdf",
+    )
+
+    response = _upload(client_for(clinician), consultation)
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["drive_file_id"] == "drive-left-behind"
+    assert drive_stub.upload_starts() == []
+    assert len(drive_stub.files) == 1
+
+
+@pytest.mark.django_db
+def test_a_fresh_claim_of_another_upload_is_a_409(client_for, clinician, drive_stub):
+    from documents.services import note_document
+
+    consultation = consultation_with_summary(clinician, signed=True)
+    document, _summary = note_document(consultation=consultation)
+    DriveUpload.objects.create(document=document)
+
+    response = _upload(client_for(clinician), consultation)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "upload_in_progress"
+    assert drive_stub.requests == []

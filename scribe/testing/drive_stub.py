@@ -6,7 +6,8 @@ the OAuth2 token endpoint of a service account (``POST /token``, a JWT-bearer
 key) and the v3 resumable upload protocol (``POST /upload/drive/v3/files?uploadType=resumable``
 with the file's JSON metadata answers ``200`` and a ``Location`` session URL;
 ``PUT`` of the bytes with ``Content-Range`` answers ``308`` with ``Range`` until
-complete, then ``200`` with the file resource). Bearer tokens are required.
+complete, then ``200`` with the file resource), and ``GET /drive/v3/files`` (files.list)
+for an appProperties query. Bearer tokens are required.
 Faults: ``fail_next`` (statuses answered, one per request, to the next upload
 session starts), ``fail_puts`` (the same for the next byte uploads) and ``fail_tokens``. It records requests and keeps the files it made.
 
@@ -17,6 +18,7 @@ discovery document's scheme), hence TLS here.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import ssl
 import tempfile
@@ -161,6 +163,24 @@ class DriveStub:
                 host, port = stub._server.server_address[:2]
                 location = f"https://{host}:{port}/upload/drive/v3/files?uploadType=resumable&upload_id={upload_id}"
                 return self._send(200, b"", headers={"Location": location})
+
+            def do_GET(self) -> None:
+                self._record()
+                parts = urlsplit(self.path)
+                if parts.path != "/drive/v3/files":
+                    return self._send_json(404, {"error": {"code": 404, "message": "Not Found"}})
+                if not self._authorised():
+                    return None
+                # files.list: only the query Scribe sends (an appProperties match) is understood.
+                query = parse_qs(parts.query).get("q", [""])[0]
+                match = re.search(r"key='([^']*)' and value='([^']*)'", query)
+                with stub._lock:
+                    found = [
+                        {"id": f.id, "webViewLink": f"https://drive.google.com/file/d/{f.id}/view"}
+                        for f in stub.files.values()
+                        if match and f.metadata.get("appProperties", {}).get(match.group(1)) == match.group(2)
+                    ]
+                return self._send_json(200, {"kind": "drive#fileList", "files": found})
 
             def do_PUT(self) -> None:
                 body = self._body()
