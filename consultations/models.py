@@ -130,6 +130,16 @@ class Summary(models.Model):
     # (see ai.highlights); stored in the same insert as the summary, never added later.
     highlights = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Signing (issue 15): set once by consultations.services.summary_sign with a
+    # conditional update; a signed version is never changed again.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="signed_summaries"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    # The AI draft version the signed text derives from, and the per-section
+    # unified diff from that draft to what was signed (the quality-review record).
+    draft_version = models.PositiveIntegerField(null=True, blank=True)
+    sign_diff = models.JSONField(default=dict, blank=True)
     legacy_id = models.CharField(**LEGACY_ID)
 
     class Meta:

@@ -127,10 +127,13 @@ class SummaryOutput(serializers.ModelSerializer):
 
     id = IdField()
     prompt = IdField(source="prompt_id", allow_null=True)
+    # Signing (issue 15): null until signed; then who, when, the AI draft and the diff from it.
+    signed_by = IdField(source="signed_by_id", allow_null=True)
 
     class Meta:
         model = Summary
         fields = ["id", "version", "content", "text", "model", "prompt", "highlights", "created_at"]
+        fields += ["signed_by", "signed_at", "draft_version", "sign_diff"]
 
 
 class ConsultationOutput(serializers.ModelSerializer):
@@ -347,3 +350,13 @@ class PromptOutput(serializers.ModelSerializer):
         request = self.context.get("request")
         return bool(request and obj.owner_id == request.user.pk)
 
+
+# --- Signing (issue 15) ------------------------------------------------------------------
+
+
+class SummarySignInput(StrictSerializer):
+    edits = serializers.JSONField(
+        required=False,
+        help_text="Optional `{subjective, objective, assessment, plan}` texts replacing those sections: "
+        "stored as a new version, which is then the one signed.",
+    )

@@ -13,6 +13,7 @@ where a bare autocommit write can fail at once under concurrent writers.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
@@ -29,7 +30,7 @@ from consultations.models import (
     Summary,
     Transcript,
 )
-from scribe.core.exceptions import Conflict, InvalidInput
+from scribe.core.exceptions import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger("scribe.consultations")
 
@@ -357,3 +358,144 @@ def prompt_soft_delete(*, prompt: Prompt) -> None:
     with transaction.atomic():
         Prompt.objects.filter(pk=prompt.pk).update(is_deleted=True, updated_at=timezone.now())
     logger.info("prompt deleted", extra={"prompt_id": str(prompt.pk)})
+
+
+# --- Signing (issue 15) ------------------------------------------------------------
+
+SIGN_SECTIONS = ("subjective", "objective", "assessment", "plan")
+SIGN_SECTION_MAX_CHARS = 20_000
+# The ``model`` of a version the clinician wrote by editing another one.
+CLINICIAN_EDIT_MODEL = "clinician-edit"
+
+
+def _section_text(content: dict[str, Any], section: str) -> str:
+    value = content.get(section, "")
+    return value if isinstance(value, str) else ""
+
+
+def _sections_text(content: dict[str, Any]) -> str:
+    return "\n\n".join(f"{section.capitalize()}:\n{_section_text(content, section)}" for section in SIGN_SECTIONS)
+
+
+def summary_sign_diff(*, draft: dict[str, Any], signed: dict[str, Any]) -> dict[str, str]:
+    """Per SOAP section, the unified diff from the AI draft to the signed text
+    (sections that did not change are left out)."""
+    diff: dict[str, str] = {}
+    for section in SIGN_SECTIONS:
+        before, after = _section_text(draft, section), _section_text(signed, section)
+        if before != after:
+            diff[section] = "\n".join(
+                difflib.unified_diff(
+                    before.splitlines(), after.splitlines(), fromfile="draft", tofile="signed", lineterm=""
+                )
+            )
+    return diff
+
+
+def _validate_edits(edits: Any) -> dict[str, str]:
+    if edits is None:
+        return {}
+    if not isinstance(edits, dict):
+        raise InvalidInput(errors={"edits": ["Must be an object of SOAP sections."]})
+    errors: dict[str, list[str]] = {}
+    for key, value in edits.items():
+        if key not in SIGN_SECTIONS:
+            errors[f"edits.{key}"] = [f"Unknown section; use: {', '.join(SIGN_SECTIONS)}."]
+        elif not isinstance(value, str):
+            errors[f"edits.{key}"] = ["Must be text."]
+        elif len(value) > SIGN_SECTION_MAX_CHARS:
+            errors[f"edits.{key}"] = [f"Must be at most {SIGN_SECTION_MAX_CHARS} characters."]
+    if errors:
+        raise InvalidInput(errors=errors)
+    return dict(edits)
+
+
+def _newest_version(transcript: Transcript) -> int | None:
+    return (
+        Summary.objects.filter(transcript=transcript).order_by("-version").values_list("version", flat=True).first()
+    )
+
+
+def _ai_draft_of(summary: Summary) -> Summary:
+    """The newest AI-written version at or below ``summary`` (itself when it is one)."""
+    draft = (
+        Summary.objects.filter(transcript_id=summary.transcript_id, version__lte=summary.version)
+        .exclude(model=CLINICIAN_EDIT_MODEL)
+        .order_by("-version")
+        .first()
+    )
+    return draft or summary
+
+
+def summary_sign(
+    *, transcript: Transcript, version: int, signer: Any, edits: dict[str, str] | None = None
+) -> Summary:
+    """Sign summary ``version`` of ``transcript``, optionally after ``edits`` (SOAP
+    sections replacing the version's text, stored first as a new version that is
+    then the one signed).
+
+    Guarantees: a version is signed at most once (a conditional update on
+    ``signed_at IS NULL`` decides between racing signers; the loser gets
+    ``Conflict``); only the newest version can be signed (``Conflict`` otherwise),
+    and the check is repeated after the update: when a new version was inserted
+    meanwhile the signature is taken back and the caller gets ``Conflict``, so
+    a newer draft is never silently left behind a signature. The signed row
+    keeps the AI draft it derives from (``draft_version``) and the per-section
+    diff from it (``sign_diff``). Unknown version: ``NotFound``.
+    """
+    checked_edits = _validate_edits(edits)
+    summary = Summary.objects.filter(transcript=transcript, version=version).first()
+    if summary is None:
+        raise NotFound("Summary version not found.")
+    if summary.signed_at is not None:
+        raise Conflict("This summary version is already signed.", code="summary_signed")
+    if _newest_version(transcript) != version:
+        raise Conflict("Only the newest summary version can be signed.", code="summary_not_newest")
+
+    draft = _ai_draft_of(summary)
+    target = summary
+    if checked_edits:
+        content = {**summary.content, **checked_edits}
+        try:
+            # Exactly the next version: if another version (or another signer's edits)
+            # took that number first, these edits were made on an older version.
+            with transaction.atomic():
+                target = Summary.objects.create(
+                    transcript=transcript,
+                    version=version + 1,
+                    content=content,
+                    text=_sections_text(content),
+                    model=CLINICIAN_EDIT_MODEL,
+                    prompt=summary.prompt,
+                )
+        except IntegrityError:
+            raise Conflict("Only the newest summary version can be signed.", code="summary_not_newest") from None
+        with transaction.atomic():
+            Transcript.objects.filter(pk=transcript.pk, summary_version__lt=target.version).update(
+                prompt_used=summary.prompt, summary_version=target.version, updated_at=timezone.now()
+            )
+
+    now = timezone.now()
+    changes = {
+        "signed_by": signer,
+        "signed_at": now,
+        "draft_version": draft.version,
+        "sign_diff": summary_sign_diff(draft=draft.content, signed=target.content),
+    }
+    with transaction.atomic():
+        updated = Summary.objects.filter(pk=target.pk, signed_at__isnull=True).update(**changes)
+    if not updated:
+        raise Conflict("This summary version is already signed.", code="summary_signed")
+    if _newest_version(transcript) != target.version:
+        with transaction.atomic():
+            Summary.objects.filter(pk=target.pk, signed_at=now).update(
+                signed_by=None, signed_at=None, draft_version=None, sign_diff={}
+            )
+        raise Conflict("A newer summary version was stored meanwhile; review it first.", code="summary_not_newest")
+    for field, value in changes.items():
+        setattr(target, field, value)
+    logger.info(
+        "summary signed",
+        extra={"transcript_id": str(transcript.pk), "summary_id": str(target.pk), "version": target.version},
+    )
+    return target

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -30,6 +31,8 @@ from consultations.serializers import (
     PromptOutput,
     SegmentInput,
     SegmentOutput,
+    SummaryOutput,
+    SummarySignInput,
     TranscriptOutput,
     TranscriptPromptInput,
     TranscriptReplaceInput,
@@ -180,6 +183,24 @@ class TranscriptViewSet(ClinicianViewSet):
         prompt = selectors.prompt_get_usable(user=request.user, pk=data["prompt_id"])
         services.transcript_prompt_link(transcript=transcript, prompt=prompt)
         return Response(TranscriptOutput(selectors.transcript_get(user=request.user, pk=pk)).data)
+
+    @extend_schema(
+        summary="Sign a summary version (optionally with edits, stored as a new version first)",
+        description="Only the newest version can be signed, and only once: otherwise `409`. The signed "
+        "version is immutable and records who signed it, when, the AI draft it derives from and the "
+        "per-section diff from that draft (`sign_diff`).",
+        request=SummarySignInput,
+        parameters=[OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: SummaryOutput, 409: OpenApiResponse(description="Not the newest version, or already signed.")},
+    )
+    @action(detail=True, methods=["post"], url_path=r"summaries/(?P<version>[0-9]{1,9})/sign")
+    def sign(self, request: Request, pk: str, version: str) -> Response:
+        transcript = selectors.transcript_get(user=request.user, pk=pk)
+        data = _validated(SummarySignInput, request.data or {})
+        signed = services.summary_sign(
+            transcript=transcript, version=int(version), signer=request.user, edits=data.get("edits")
+        )
+        return Response(SummaryOutput(signed).data)
 
 
 # --- Notes -------------------------------------------------------------------------------

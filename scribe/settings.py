@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "consultations",
     "ai",
     "legacy_api",
+    "questionnaires",
+    "documents",
 ]
 
 MIDDLEWARE = [
@@ -494,6 +496,28 @@ LOGGING["loggers"]["django.channels.server"] = {"level": "CRITICAL", "propagate"
 # BodySizeLimitMiddleware enforces the per-path limits; Django's own in-memory cap
 # (checked when a view reads the body) must not undercut the larger upload limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max([MAX_REQUEST_BODY_BYTES, *UPLOAD_BODY_LIMITS.values()])
+
+
+# --- Documents and questionnaires (issue 15; see README "Documents and questionnaires") ---
+
+# One-time questionnaire links: lifetime, the per-IP limit of their public endpoints, and
+# the patient-facing URL the token is appended to (empty: the API's own link URL).
+QUESTIONNAIRE_LINK_TTL_SECONDS = env.int("QUESTIONNAIRE_LINK_TTL_SECONDS", default=72 * 3600)
+RATELIMIT_QUESTIONNAIRE_LINK_IP = env.str("RATELIMIT_QUESTIONNAIRE_LINK_IP", default="30/m")
+QUESTIONNAIRE_LINK_BASE_URL = env.str("QUESTIONNAIRE_LINK_BASE_URL", default="")
+# Printed on every PDF's letterhead.
+PRACTICE_NAME = env.str("PRACTICE_NAME", default="Scribe Medical Practice")
+PRACTICE_ADDRESS = env.str("PRACTICE_ADDRESS", default="")
+# Google Drive upload with a service account (uploads answer 503 until both are set).
+GOOGLE_DRIVE_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_DRIVE_SERVICE_ACCOUNT_FILE", default="")
+GOOGLE_DRIVE_FOLDER_ID = env.str("GOOGLE_DRIVE_FOLDER_ID", default="")
+GOOGLE_DRIVE_API_ENDPOINT = env.str("GOOGLE_DRIVE_API_ENDPOINT", default="https://www.googleapis.com/")
+GOOGLE_DRIVE_TIMEOUT_SECONDS = env.float("GOOGLE_DRIVE_TIMEOUT_SECONDS", default=30.0)
+GOOGLE_DRIVE_MAX_RETRIES = env.int("GOOGLE_DRIVE_MAX_RETRIES", default=4)
+# Backoff before retry n is random(0, 2**n) times this many seconds.
+GOOGLE_DRIVE_BACKOFF_SECONDS = env.float("GOOGLE_DRIVE_BACKOFF_SECONDS", default=1.0)
+# Extra CA bundle (PEM path) for the Drive endpoint, e.g. a private gateway.
+GOOGLE_DRIVE_CA_BUNDLE = env.str("GOOGLE_DRIVE_CA_BUNDLE", default="")
 
 
 # --- Refuse to run in production with development secrets ------------------------------

@@ -25,6 +25,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/users/", include("accounts.urls")),
     path("api/v1/", include("ai.transcript_urls")),
+    path("api/v1/", include("questionnaires.urls")),
+    path("api/v1/", include("documents.urls")),
     path("api/v1/", include("consultations.urls")),
     path("api/v1/ai/", include("ai.urls")),
     # Last: anything else is a JSON 404 (with DEBUG on too).
