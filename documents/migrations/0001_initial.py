@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('consultations', '0003_summary_signing'),
+        ('consultations', '0005_summary_signing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consultations', '0002_transcript_summary_version'),
+        ('consultations', '0003_legacy_document'),
     ]
 
     operations = [

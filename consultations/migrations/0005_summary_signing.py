@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consultations', '0002_transcript_summary_version'),
+        ('consultations', '0004_summary_highlights'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
