@@ -25,6 +25,7 @@ def test_it_logs_in_and_returns_tokens_and_the_user(clinician):
         "email": clinician.email,
         "role": "clinician",
         "created_at": body["user"]["created_at"],
+        "legacy_id": None,
     }
 
 

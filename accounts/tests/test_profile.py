@@ -32,6 +32,7 @@ def test_it_shows_the_callers_profile(patient, client_for):
         "email": patient.email,
         "role": "patient",
         "created_at": response.json()["created_at"],
+        "legacy_id": None,
     }
 
 
