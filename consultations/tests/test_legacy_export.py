@@ -338,3 +338,44 @@ def test_the_exports_plain_row_transcripts_fingerprint_as_the_models_do(client_f
     for model in models:
         assert scribe_fingerprint("transcripts", views[model.pk]) == scribe_fingerprint("transcripts", model)
         assert views[model.pk].text == transcript_text(transcript=model)
+
+
+def test_it_writes_into_a_live_node_database_keeping_what_scribe_does_not_hold(openai_stub):
+    """--uri against mongomock at pymongo's boundary: users merged ($set), the rest replaced,
+    deletions deleted, and the Node.js database then imports back to the same records."""
+    import mongomock
+    import pymongo
+
+    uri = "mongodb://node-mongo.invalid:27017/scribe"
+    with mongomock.patch(servers=(("node-mongo.invalid", 27017),)):
+        node = pymongo.MongoClient(uri)["scribe"]
+        for name, docs in node_docs().items():
+            if docs:
+                node[name].insert_many(docs)
+        output, status = run("import_legacy", "--uri", uri, "--allow-skips", "--progress", "off")
+        assert status == 0, output
+        changed = change_through_the_api(openai_stub)
+        original_hash = node["users"].find_one({"_id": ObjectId(LEO["id"])})["password"]
+
+        output, status = run("export_legacy", "--uri", uri)
+        assert status == 0, output
+        again, status = run("export_legacy", "--uri", uri)
+        assert "Nothing to export" in again
+
+        leo = node["users"].find_one({"_id": ObjectId(LEO["id"])})
+        assert leo["password"] == original_hash  # Scribe holds Argon2 now; Node keeps bcrypt
+        assert leo["createdAt"] is not None
+        assert node["notes"].find_one({"_id": ObjectId(changed["deleted_note"])}) is None
+        edited = node["notes"].find_one({"_id": ObjectId(changed["edited_note"])})
+        assert edited["body"] == "Reviewed: cough settling."
+        new = Consultation.objects.get(pk=changed["new_consultation"])
+        assert node["consultations"].find_one({"_id": ObjectId(new.legacy_id)})["status"] == "ended"
+
+        before = records()
+        wipe_database()
+        LegacyDocument.objects.all().delete()
+        output, status = run("import_legacy", "--uri", uri, "--allow-skips", "--progress", "off")
+        assert status == 0, output
+        after = records()
+    for name in before:
+        assert after[name] == before[name], name
