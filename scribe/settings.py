@@ -379,6 +379,11 @@ LOGGING = {
     },
 }
 
+# --- Backups (issue 17) -------------------------------------------------------------
+# Fernet key(s) of `manage.py backup`/`restore` (comma-separated: the first encrypts, all
+# decrypt, for rotation). Empty: archives are written unencrypted.
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
+
 # --- AI provider and NHS terminology server (see README "AI") ----------------------
 
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
