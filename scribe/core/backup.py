@@ -223,7 +223,7 @@ class Archive:
     def __init__(self, path: Path, *, encryption_key: str = "") -> None:
         self.path = Path(path)
         try:
-            self._tar = tarfile.open(self.path, mode="r:")
+            self._tar = tarfile.open(self.path, mode="r:")  # noqa: SIM115 - held open until close()
             self.manifest = json.loads(self._tar.extractfile(MANIFEST).read())
         except (OSError, tarfile.TarError, KeyError, ValueError, AttributeError) as exc:
             raise BackupError(f"{self.path} is not a readable Scribe backup ({type(exc).__name__}).") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import tarfile
@@ -152,7 +153,9 @@ def test_it_round_trips_sqlite_postgresql_sqlite(seeded, postgres_url, tmp_path)
     assert hashes["legacy@scribe.example"].startswith("$2b$10$")
     assert hashes["dr.who@scribe.example"].startswith("argon2")
     assert {u["legacy_id"] for u in a["accounts.user"]} == {None, "5f1d7e0c9a1b2c3d4e5f6a7b"}
-    assert a["accounts.user_user_permissions"] and a["auth.group_permissions"] and a["admin.logentry"]
+    assert a["accounts.user_user_permissions"]
+    assert a["auth.group_permissions"]
+    assert a["admin.logentry"]
     assert _ok(run(["-c", CHECK_LOGIN], DEBUG="true", DATABASE_URL=back)).strip() == "ok"
 
 
@@ -182,8 +185,6 @@ def test_it_refuses_a_tampered_part_before_writing(seeded, tmp_path):
             if "consultations.note" in member.name:
                 data = data[:-6] + bytes(b ^ 0xFF for b in data[-6:])
             member.size = len(data)
-            import io
-
             dst.addfile(member, io.BytesIO(data))
     target = _fresh_sqlite(tmp_path, "target")
     done = manage("restore", str(tampered), DEBUG="true", DATABASE_URL=target)
@@ -200,11 +201,13 @@ def test_it_encrypts_with_the_key_and_refuses_a_wrong_one(seeded, tmp_path):
     archive = _backup(seeded, tmp_path / "secret.tar", BACKUP_ENCRYPTION_KEY=key)
     with tarfile.open(archive) as tar:
         stored = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.name.startswith("parts/"))
-    assert b"Patient" not in stored and b"note 1" not in stored  # not even compressed plain text
+    assert b"Patient" not in stored  # not even compressed plain text
+    assert b"note 1" not in stored
     target = _fresh_sqlite(tmp_path, "target")
     for env, message in (({}, "is encrypted"), ({"BACKUP_ENCRYPTION_KEY": wrong}, "wrong key")):
         done = manage("restore", str(archive), DEBUG="true", DATABASE_URL=target, **env)
-        assert done.returncode == 1 and message in done.stderr
+        assert done.returncode == 1
+        assert message in done.stderr
     # Rotation: the new key first, the old one still opens older archives.
     _ok(manage("restore", str(archive), DEBUG="true", DATABASE_URL=target, BACKUP_ENCRYPTION_KEY=f"{wrong},{key}"))
     assert canonical(_backup(target, tmp_path / "again.tar")) == canonical(archive, key)
@@ -212,9 +215,11 @@ def test_it_encrypts_with_the_key_and_refuses_a_wrong_one(seeded, tmp_path):
 
 def test_it_checks_the_output_folder_before_work(seeded, tmp_path):
     done = manage("backup", "--output", str(tmp_path / "missing" / "a.tar"), DEBUG="true", DATABASE_URL=seeded)
-    assert done.returncode == 1 and "does not exist" in done.stderr
+    assert done.returncode == 1
+    assert "does not exist" in done.stderr
     existing = tmp_path / "taken.tar"
     existing.write_text("keep me")
     done = manage("backup", "--output", str(existing), DEBUG="true", DATABASE_URL=seeded)
-    assert done.returncode == 1 and existing.read_text() == "keep me"
+    assert done.returncode == 1
+    assert existing.read_text() == "keep me"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".backup-")]
