@@ -397,6 +397,11 @@ LOGGING["loggers"].update(
     {name: {"level": "WARNING", "propagate": True} for name in http_client_logger_names()}
 )
 
+# --- Backups (issue 17) -------------------------------------------------------------
+# Fernet key(s) of `manage.py backup`/`restore` (comma-separated: the first encrypts, all
+# decrypt, for rotation). Empty: archives are written unencrypted.
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
+
 # --- AI provider and NHS terminology server (see README "AI") ----------------------
 
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
