@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Test processes (pytest-xdist). `auto`: one per CPU core (2 on the CI machine).
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-fast test-browser browser-deps lint bench mongo-test clean
+.PHONY: run test test-fast test-browser browser-deps lint bench mongo-test clean coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ run: $(VENV)/.installed-runtime | .env
 ## test: the whole suite in parallel (SQLite + local memory cache unless DATABASE_URL / REDIS_URL are set)
 test: $(VENV)/.installed-dev | .env
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+## coverage: the suite with coverage; fails below .coveragerc's fail_under (the ratchet)
+coverage: $(VENV)/.installed-dev | .env
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov $(PYTEST_ARGS)
 
 ## test-fast: the inner loop: no slow or browser tests, stop at the first failure
 # e.g. make test-fast PYTEST_ARGS="consultations -k segments"
