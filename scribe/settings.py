@@ -487,7 +487,7 @@ LIVE_IDLE_SECONDS = env.float("LIVE_IDLE_SECONDS", default=120.0)
 # Open sockets per user (counted in the cache; per process when the cache is down). 0: no limit.
 LIVE_MAX_SOCKETS_PER_USER = env.int("LIVE_MAX_SOCKETS_PER_USER", default=4)
 LIVE_SOCKET_COUNT_TTL_SECONDS = 900
-# Threads per server process waiting on the provider and the database for live windows.
+# Threads per server process for live windows' database steps (the provider is awaited).
 LIVE_WORKER_THREADS = env.int("LIVE_WORKER_THREADS", default=32)
 # Runserver's (daphne's) own request lines repeat paths; scribe.request is the access log.
 LOGGING["loggers"]["django.channels.server"] = {"level": "CRITICAL", "propagate": False, "handlers": []}
