@@ -412,6 +412,11 @@ AI_MAX_INPUT_TOKENS = env.int("AI_MAX_INPUT_TOKENS", default=100_000)
 AI_REDACT_IDENTIFIERS = env.bool("AI_REDACT_IDENTIFIERS", default=True)
 AI_DAILY_QUOTA = env.int("AI_DAILY_QUOTA", default=200)
 
+# --- Live transcription quota (f1, follow-up of issue 10) ---
+# Live windows (one provider call per 4 s) and final passes count against a daily budget
+# of their own, not AI_DAILY_QUOTA: 9,000 windows is about 10 hours of recording (0: no limit).
+AI_LIVE_DAILY_QUOTA = env.int("AI_LIVE_DAILY_QUOTA", default=9_000)
+
 # --- Demo AI provider (issue 12) ---
 # "demo": every AI call is answered offline and deterministically by ai/demo_provider.py
 # (the real SDK runs against an in-process transport). Development only: a clinic must
