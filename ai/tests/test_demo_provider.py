@@ -62,13 +62,14 @@ def test_it_summarises_from_the_transcripts_own_sentences_with_real_evidence(
     assert again.json()["statements"] == body["statements"]  # deterministic
 
 
-def test_it_streams_the_same_summary(demo, clinician, client_for, make_transcript):
+def test_it_streams_the_same_summary(demo, clinician, asgi_client_for, make_transcript):
     transcript = make_transcript(clinician, LINES)
-    response = client_for(clinician).post(
+    # The stream is an async iterator (h10-async): read it in the loop that produced it.
+    response = asgi_client_for(clinician).post(
         f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json"
     )
     assert response.status_code == 200
-    events = b"".join(response.streaming_content).decode()
+    events = response.streamed.decode()
     assert "event: summary" in events
     assert "I will not prescribe antibiotics" in events
 
