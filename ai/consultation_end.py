@@ -23,11 +23,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ai.highlights import highlights_extract, highlights_verify
+from ai.highlights import ahighlights_extract, highlights_extract, highlights_verify
 from ai.quota import quota_release
-from ai.summaries import summary_prepare, summary_run
+from ai.summaries import SummaryJob, asummary_run, summary_prepare, summary_run
 from consultations.models import Consultation, Prompt
 from consultations.services import consultation_end
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import ApplicationError
 
 logger = logging.getLogger("scribe.ai")
@@ -44,6 +45,29 @@ class ConsultationEnded:
     generated: bool = False
 
 
+def _not_generated(consultation: Consultation, error: ApplicationError) -> None:
+    logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+
+
+def _end_and_prepare(*, user: Any, consultation: Consultation, prompt: Prompt | None) -> SummaryJob | None:
+    """End the consultation (``Conflict`` when it had already ended), then prepare its
+    summary job (quota slot claimed); ``None`` when the model cannot be asked."""
+    consultation_end(consultation=consultation)
+    try:
+        return summary_prepare(user=user, transcript=consultation.transcript, prompt=prompt)
+    except ApplicationError as error:
+        _not_generated(consultation, error)
+        return None
+
+
+def _generated(ended: ConsultationEnded, job: SummaryJob, answer: dict[str, Any]) -> ConsultationEnded:
+    ended.summary = answer["text"]
+    ended.highlights = job.highlights or []
+    ended.summary_id = answer["summary_id"]
+    ended.generated = True
+    return ended
+
+
 def consultation_end_with_summary(
     *, user: Any, consultation: Consultation, prompt: Prompt | None = None
 ) -> ConsultationEnded:
@@ -51,18 +75,15 @@ def consultation_end_with_summary(
     with ``prompt`` (usable by the caller) or the built-in prompt and store the summary
     with its verified highlights. Raises ``Conflict`` when it had already ended; model
     failures are answered, not raised (see the module docstring)."""
-    consultation_end(consultation=consultation)
     ended = ConsultationEnded(consultation=consultation)
-    try:
-        job = summary_prepare(user=user, transcript=consultation.transcript, prompt=prompt)
-    except ApplicationError as error:
-        logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+    job = _end_and_prepare(user=user, consultation=consultation, prompt=prompt)
+    if job is None:
         return ended
     try:
         job.highlights = highlights_verify(highlights_extract(job))
     except ApplicationError as error:
         quota_release(job.usage)
-        logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+        _not_generated(consultation, error)
         return ended
     except Exception:
         quota_release(job.usage)
@@ -70,10 +91,36 @@ def consultation_end_with_summary(
     try:
         answer = summary_run(job)  # gives the quota slot back itself when it fails
     except ApplicationError as error:
-        logger.warning("end_summary_not_generated", extra={"consultation_id": str(consultation.pk), "code": error.code})
+        _not_generated(consultation, error)
         return ended
-    ended.summary = answer["text"]
-    ended.highlights = job.highlights
-    ended.summary_id = answer["summary_id"]
-    ended.generated = True
-    return ended
+    return _generated(ended, job, answer)
+
+
+async def aconsultation_end_with_summary(
+    *, user: Any, consultation: Consultation, prompt: Prompt | None = None
+) -> ConsultationEnded:
+    """``consultation_end_with_summary`` for async views: the end, the preparation and
+    the storage run in a thread (``database_sync_to_async``); the provider is awaited for
+    the highlights and the summary. The quota slot is also given back when the request
+    is cancelled while waiting."""
+    ended = ConsultationEnded(consultation=consultation)
+    job = await database_sync_to_async(_end_and_prepare)(user=user, consultation=consultation, prompt=prompt)
+    if job is None:
+        return ended
+    try:
+        proposed = await ahighlights_extract(job)
+        # The terminology server is asked through its sync client (and its cache).
+        job.highlights = await database_sync_to_async(highlights_verify)(proposed)
+    except ApplicationError as error:
+        await database_sync_to_async(quota_release)(job.usage)
+        _not_generated(consultation, error)
+        return ended
+    except BaseException:
+        await database_sync_to_async(quota_release)(job.usage)
+        raise
+    try:
+        answer = await asummary_run(job)  # gives the quota slot back itself when it fails
+    except ApplicationError as error:
+        _not_generated(consultation, error)
+        return ended
+    return _generated(ended, job, answer)

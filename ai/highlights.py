@@ -75,29 +75,48 @@ def _items_of(data: dict[str, Any], *, valid_seqs: set[int], redactor: Any) -> l
     return found
 
 
+def _part_messages(part: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"role": "system", "content": HIGHLIGHT_INSTRUCTIONS},
+        {"role": "user", "content": "Transcript:\n" + "\n".join(part)},
+    ]
+
+
+def _merge(merged: dict[str, dict[str, Any]], data: dict[str, Any], job: SummaryJob) -> None:
+    """Add one part's answer to ``merged``: one entry per term (case-insensitive), at
+    most ``MAX_HIGHLIGHTS``, evidence united."""
+    valid_seqs = {seq for seq, _, _ in job.lines}
+    for item in _items_of(data, valid_seqs=valid_seqs, redactor=job.redactor):
+        key = item["term"].lower()
+        if key in merged:
+            merged[key]["evidence"] = sorted(set(merged[key]["evidence"]) | set(item["evidence"]))
+            merged[key]["possible_snomed"] = merged[key]["possible_snomed"] or item["possible_snomed"]
+        elif len(merged) < MAX_HIGHLIGHTS:
+            merged[key] = item
+
+
 def highlights_extract(job: SummaryJob) -> list[dict[str, Any]]:
     """The model's terms for the job's transcript: ``[{term, possible_snomed, evidence}]``,
     one per term (case-insensitive), at most ``MAX_HIGHLIGHTS``. The transcript is sent
     redacted and cut into the same parts as the summary; raises the client's errors."""
-    valid_seqs = {seq for seq, _, _ in job.lines}
     merged: dict[str, dict[str, Any]] = {}
     for part in _parts(job):
         result = client.chat_json(
-            task="highlights",
-            messages=[
-                {"role": "system", "content": HIGHLIGHT_INSTRUCTIONS},
-                {"role": "user", "content": "Transcript:\n" + "\n".join(part)},
-            ],
-            schema_name=SCHEMA_NAME,
-            schema=HIGHLIGHTS_SCHEMA,
+            task="highlights", messages=_part_messages(part), schema_name=SCHEMA_NAME, schema=HIGHLIGHTS_SCHEMA
         )
-        for item in _items_of(result.data, valid_seqs=valid_seqs, redactor=job.redactor):
-            key = item["term"].lower()
-            if key in merged:
-                merged[key]["evidence"] = sorted(set(merged[key]["evidence"]) | set(item["evidence"]))
-                merged[key]["possible_snomed"] = merged[key]["possible_snomed"] or item["possible_snomed"]
-            elif len(merged) < MAX_HIGHLIGHTS:
-                merged[key] = item
+        _merge(merged, result.data, job)
+    return list(merged.values())
+
+
+async def ahighlights_extract(job: SummaryJob) -> list[dict[str, Any]]:
+    """``highlights_extract``, the provider awaited (``client.achat_json``): same prompt,
+    parts, parsing and merge. No database work."""
+    merged: dict[str, dict[str, Any]] = {}
+    for part in _parts(job):
+        result = await client.achat_json(
+            task="highlights", messages=_part_messages(part), schema_name=SCHEMA_NAME, schema=HIGHLIGHTS_SCHEMA
+        )
+        _merge(merged, result.data, job)
     return list(merged.values())
 
 

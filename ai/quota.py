@@ -1,4 +1,9 @@
-"""The per-user daily AI quota (``AI_DAILY_QUOTA`` calls per local day; 0 = no limit).
+"""The per-user daily AI quotas: ``AI_DAILY_QUOTA`` calls per local day for summaries,
+search, images, transcription and letters (``QUOTA_AI``), and a budget of its own,
+``AI_LIVE_DAILY_QUOTA``, for live transcription's windows and final passes
+(``QUOTA_LIVE``: a 4-second window is one provider call, so a clinical day of
+recording is thousands of them and must not eat the other budget). 0 = no limit.
+Both are the same insert-only rows, numbered per user, day and quota.
 
 Only the rows of the current local day are ever counted; older ones are deleted
 by ``manage.py purge_ai_usage`` (``usage_purge``)."""
@@ -25,29 +30,59 @@ def _seconds_to_midnight() -> int:
     return max(1, int((midnight - now).total_seconds()))
 
 
-def quota_claim(*, user: Any, operation: str) -> AiUsage | None:
-    """Claim one of today's slots for ``user``; ``RateLimited`` (429) when none is left."""
-    limit = int(settings.AI_DAILY_QUOTA)
+QUOTA_AI = "ai"
+QUOTA_LIVE = "live"
+_LIMIT_SETTINGS = {QUOTA_AI: "AI_DAILY_QUOTA", QUOTA_LIVE: "AI_LIVE_DAILY_QUOTA"}
+
+
+def _used_up(quota: str, limit: int) -> RateLimited:
+    headers = {"Retry-After": str(_seconds_to_midnight())}
+    if quota == QUOTA_LIVE:
+        return RateLimited(
+            f"You have used today's {limit} live transcription windows. The limit resets at midnight.",
+            code="ai_live_quota_exceeded",
+            headers=headers,
+        )
+    return RateLimited(
+        f"You have used today's {limit} AI requests. The limit resets at midnight.",
+        code="ai_quota_exceeded",
+        headers=headers,
+    )
+
+
+def _free_slot(rows: Any, limit: int) -> int | None:
+    """The lowest free slot number of ``rows`` (one user's day of one quota), or ``None``.
+    Without given-back slots (the usual case) the numbers are 1..count: the next is
+    count + 1, found with two small queries instead of reading every number."""
+    count = rows.count()
+    if count >= limit:
+        return None
+    highest = rows.order_by("-n").values_list("n", flat=True).first() or 0
+    if highest == count:
+        return count + 1
+    taken = set(rows.values_list("n", flat=True))
+    return next((n for n in range(1, limit + 1) if n not in taken), None)
+
+
+def quota_claim(*, user: Any, operation: str, quota: str = QUOTA_AI) -> AiUsage | None:
+    """Claim one of today's slots of ``quota`` for ``user``; ``RateLimited`` (429) when none is left."""
+    limit = int(getattr(settings, _LIMIT_SETTINGS[quota]))
     if limit <= 0:
         return None
     day = timezone.localdate()
+    rows = AiUsage.objects.filter(user=user, day=day, quota=quota)
     # Every lost race means another call took a slot, so this ends within `limit` rounds.
     for _attempt in range(limit):
-        taken = set(AiUsage.objects.filter(user=user, day=day).values_list("n", flat=True))
-        free = next((n for n in range(1, limit + 1) if n not in taken), None)
+        free = _free_slot(rows, limit)
         if free is None:
             break
         try:
             # A savepoint on SQL engines so a lost race does not poison an outer transaction.
             with transaction.atomic():
-                return AiUsage.objects.create(user=user, day=day, n=free, operation=operation)
+                return AiUsage.objects.create(user=user, day=day, quota=quota, n=free, operation=operation)
         except IntegrityError:
             continue
-    raise RateLimited(
-        f"You have used today's {limit} AI requests. The limit resets at midnight.",
-        code="ai_quota_exceeded",
-        headers={"Retry-After": str(_seconds_to_midnight())},
-    )
+    raise _used_up(quota, limit)
 
 
 def quota_release(usage: AiUsage | None) -> None:
@@ -56,9 +91,9 @@ def quota_release(usage: AiUsage | None) -> None:
 
 
 @contextmanager
-def quota_use(*, user: Any, operation: str) -> Iterator[AiUsage | None]:
+def quota_use(*, user: Any, operation: str, quota: str = QUOTA_AI) -> Iterator[AiUsage | None]:
     """Claim a slot for the block; give it back if the block fails (nothing was delivered)."""
-    usage = quota_claim(user=user, operation=operation)
+    usage = quota_claim(user=user, operation=operation, quota=quota)
     try:
         yield usage
     except Exception:
@@ -67,10 +102,10 @@ def quota_use(*, user: Any, operation: str) -> Iterator[AiUsage | None]:
 
 
 @asynccontextmanager
-async def aquota_use(*, user: Any, operation: str) -> AsyncIterator[AiUsage | None]:
+async def aquota_use(*, user: Any, operation: str, quota: str = QUOTA_AI) -> AsyncIterator[AiUsage | None]:
     """``quota_use`` for async views (the database work in a thread). The slot is also
     given back when the request is cancelled (the client went away before any answer)."""
-    usage = await database_sync_to_async(quota_claim)(user=user, operation=operation)
+    usage = await database_sync_to_async(quota_claim)(user=user, operation=operation, quota=quota)
     try:
         yield usage
     except BaseException:

@@ -24,7 +24,7 @@ from ai import client, terminology
 from ai.audio import audio_check
 from ai.images import data_url, image_fetch
 from ai.prompts import IMAGE_INSTRUCTIONS, SEARCH_INSTRUCTIONS
-from ai.quota import aquota_use, quota_use
+from ai.quota import QUOTA_AI, aquota_use, quota_use
 from ai.redaction import Redactor
 from consultations.models import ConsultationStatus, Segment, Transcript
 from consultations.services import SEGMENT_MAX_SEQ, segment_append
@@ -35,19 +35,19 @@ logger = logging.getLogger("scribe.ai")
 
 
 @contextmanager
-def _model_call(*, user: Any, operation: str) -> Iterator[None]:
+def _model_call(*, user: Any, operation: str, quota: str = QUOTA_AI) -> Iterator[None]:
     """Provider configured, then a quota slot (given back if the block fails): the checks
     that cost nothing outside Scribe, made before the block does anything that does."""
     client.provider_check()
-    with quota_use(user=user, operation=operation):
+    with quota_use(user=user, operation=operation, quota=quota):
         yield
 
 
 @asynccontextmanager
-async def _amodel_call(*, user: Any, operation: str) -> AsyncIterator[None]:
+async def _amodel_call(*, user: Any, operation: str, quota: str = QUOTA_AI) -> AsyncIterator[None]:
     """``_model_call`` for the async twins (the slot is also given back on cancellation)."""
     client.provider_check()
-    async with aquota_use(user=user, operation=operation):
+    async with aquota_use(user=user, operation=operation, quota=quota):
         yield
 
 
@@ -126,7 +126,12 @@ def _clash_check(transcript: Transcript, segments: list[dict[str, Any]]) -> None
 
 
 def audio_transcribe(
-    *, user: Any, audio: bytes, transcript: Transcript | None = None, start_seq: int | None = None
+    *,
+    user: Any,
+    audio: bytes,
+    transcript: Transcript | None = None,
+    start_seq: int | None = None,
+    quota: str = QUOTA_AI,
 ) -> dict[str, Any]:
     """Transcribe a recording: ``{text, segments, model}``.
 
@@ -136,21 +141,27 @@ def audio_transcribe(
     then idempotent, as long as the provider transcribes it the same way; a ``seq``
     already holding other text is refused (409) before anything is written.
     A transcript that takes no segments is refused (409) before the provider is called.
+    ``quota``: the daily budget the call counts against (``QUOTA_LIVE`` for live windows).
     """
     filename, content_type, data, start_seq = _transcription_prepare(audio, transcript, start_seq)
-    with _model_call(user=user, operation="transcribe"):
+    with _model_call(user=user, operation="transcribe", quota=quota):
         result = client.transcribe(audio=data, filename=filename, content_type=content_type)
     return _transcription_store(result, transcript, start_seq)
 
 
 async def aaudio_transcribe(
-    *, user: Any, audio: bytes, transcript: Transcript | None = None, start_seq: int | None = None
+    *,
+    user: Any,
+    audio: bytes,
+    transcript: Transcript | None = None,
+    start_seq: int | None = None,
+    quota: str = QUOTA_AI,
 ) -> dict[str, Any]:
     """``audio_transcribe``, awaited."""
     filename, content_type, data, start_seq = await database_sync_to_async(_transcription_prepare)(
         audio, transcript, start_seq
     )
-    async with _amodel_call(user=user, operation="transcribe"):
+    async with _amodel_call(user=user, operation="transcribe", quota=quota):
         result = await client.atranscribe(audio=data, filename=filename, content_type=content_type)
     return await database_sync_to_async(_transcription_store)(result, transcript, start_seq)
 

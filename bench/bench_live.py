@@ -108,7 +108,9 @@ class Server:
         self._sampling = False
         self.process.terminate()
         self.process.wait(15)
-        self.provider_ms = [json.loads(line)["latency_ms"] for line in self.lines if '"message": "ai_call"' in line]
+        calls = [json.loads(line) for line in self.lines if '"message": "ai_call"' in line]
+        self.provider_ms = [call["latency_ms"] for call in calls]
+        self.failed_calls = sorted({call.get("outcome") for call in calls} - {"ok"})
         self.lines = [line for line in self.lines if '"level": "ERROR"' in line or "Traceback" in line]
 
 
@@ -203,7 +205,7 @@ def run(n: int, args, env: dict[str, str], slices: list[bytes]) -> dict:
         exact += rows == list(enumerate(expected_texts))
     overheads = [(lat - args.stub_latency) * 1000 for r in results for lat in r["latencies"]]
     provider = server.provider_ms[warm_up_calls:]
-    errors = sorted({e for r in results for e in r["errors"]})
+    errors = sorted({e for r in results for e in r["errors"]} | {f"provider call outcome {o}" for o in server.failed_calls})
     return {
         "recordings": n,
         "seconds": round(wall, 1),

@@ -467,6 +467,9 @@ def summary_sign(
                     text=_sections_text(content),
                     model=CLINICIAN_EDIT_MODEL,
                     prompt=summary.prompt,
+                    # The edits change the wording, not what was said: the signed
+                    # draft's highlights (verified codes, evidence seqs) still hold.
+                    highlights=summary.highlights,
                 )
         except IntegrityError:
             raise Conflict("Only the newest summary version can be signed.", code="summary_not_newest") from None

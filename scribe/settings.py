@@ -417,6 +417,11 @@ AI_MAX_INPUT_TOKENS = env.int("AI_MAX_INPUT_TOKENS", default=100_000)
 AI_REDACT_IDENTIFIERS = env.bool("AI_REDACT_IDENTIFIERS", default=True)
 AI_DAILY_QUOTA = env.int("AI_DAILY_QUOTA", default=200)
 
+# --- Live transcription quota (f1, follow-up of issue 10) ---
+# Live windows (one provider call per 4 s) and final passes count against a daily budget
+# of their own, not AI_DAILY_QUOTA: 9,000 windows is about 10 hours of recording (0: no limit).
+AI_LIVE_DAILY_QUOTA = env.int("AI_LIVE_DAILY_QUOTA", default=9_000)
+
 # --- Demo AI provider (issue 12) ---
 # "demo": every AI call is answered offline and deterministically by ai/demo_provider.py
 # (the real SDK runs against an in-process transport). Development only: a clinic must
@@ -492,7 +497,7 @@ LIVE_IDLE_SECONDS = env.float("LIVE_IDLE_SECONDS", default=120.0)
 # Open sockets per user (counted in the cache; per process when the cache is down). 0: no limit.
 LIVE_MAX_SOCKETS_PER_USER = env.int("LIVE_MAX_SOCKETS_PER_USER", default=4)
 LIVE_SOCKET_COUNT_TTL_SECONDS = 900
-# Threads per server process waiting on the provider and the database for live windows.
+# Threads per server process for live windows' database steps (the provider is awaited).
 LIVE_WORKER_THREADS = env.int("LIVE_WORKER_THREADS", default=32)
 # Runserver's (daphne's) own request lines repeat paths; scribe.request is the access log.
 LOGGING["loggers"]["django.channels.server"] = {"level": "CRITICAL", "propagate": False, "handlers": []}

@@ -46,7 +46,8 @@ from accounts.models import Role
 from ai.live.recording import Recording, Window
 from ai.live.sockets import SocketSlot, socket_claim, socket_refresh, socket_release
 from ai.live.webm import first_cluster_ms
-from ai.live.windows import ConsultationClosed, Target, recording_target, window_store, window_transcribe
+from ai.live.windows import ConsultationClosed, Target, awindow_transcribe, recording_target, window_store
+from scribe.core.asyncdb import database_executor
 from scribe.core.exceptions import ApplicationError, InvalidInput, NotFound, RateLimited, UpstreamError
 
 logger = logging.getLogger("scribe.ai.live")
@@ -76,13 +77,17 @@ CLOSE_TOO_MANY = 4429
 _executor: ThreadPoolExecutor | None = None
 
 
-def _blocking(func, /, **kwargs: Any):
-    """Run ``func(**kwargs)`` in the live workers' thread pool (Django's connections are
-    closed around it as Channels does); provider waits never hold the event loop."""
+def _pool() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=int(settings.LIVE_WORKER_THREADS), thread_name_prefix="live")
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_executor)(**kwargs)
+    return _executor
+
+
+def _blocking(func, /, **kwargs: Any):
+    """Run ``func(**kwargs)`` in the live workers' thread pool (Django's connections are
+    closed around it as Channels does). Only database work: the provider is awaited."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_pool())(**kwargs)
 
 
 def _timestamp() -> str:
@@ -98,6 +103,12 @@ def _undecodable(error: Exception) -> bool:
 
 
 class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        # The database steps of the awaited AI services (quota, ...) run in the live pool
+        # too: a consumer has no per-request thread, and the pool bounds the connections.
+        with database_executor(_pool()):
+            await super().__call__(scope, receive, send)
+
     # --- connection -----------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -340,7 +351,7 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         if not settings.LIVE_FINAL_PASS or recording.total_bytes > int(settings.AI_AUDIO_MAX_BYTES):
             return None
         try:
-            result = await _blocking(window_transcribe, user=self.user, audio=recording.whole_audio())
+            result = await awindow_transcribe(user=self.user, audio=recording.whole_audio())
         except ApplicationError as error:
             logger.warning(
                 "live_final_pass_failed",
@@ -394,7 +405,7 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         audio = recording.window_audio(window)
         ids = {"connection_id": self.connection_id, "consultation_id": str(target.consultation_id), "window": window.index}
         try:
-            result = await _blocking(window_transcribe, user=self.user, audio=audio)
+            result = await awindow_transcribe(user=self.user, audio=audio)
         except ApplicationError as error:
             if _undecodable(error):
                 logger.warning("live_window_skipped", extra={**ids, "reason": "undecodable"})

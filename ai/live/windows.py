@@ -1,9 +1,10 @@
-"""The blocking half of live transcription, run in worker threads: finding the
-consultation, transcribing a window and appending its segments.
+"""The database half of live transcription, run in worker threads (finding the
+consultation, appending a window's segments), and the provider call of a window.
 
-A window is transcribed by ``ai.services.audio_transcribe`` (the same checks as the
-REST endpoint: audio bytes checked, provider configured, one daily-quota slot per
-provider call) and its segments are appended by ``consultations.services.segment_append``
+A window is transcribed by ``ai.services.aaudio_transcribe`` (the same checks as the
+REST endpoint: audio bytes checked, provider configured, one slot of the live daily
+budget ``AI_LIVE_DAILY_QUOTA`` per provider call), the provider awaited on the event loop so a recording waiting on it
+holds no thread, and its segments are appended by ``consultations.services.segment_append``
 (the idempotent path of ``POST transcripts/{id}/segments``), their times offset by
 where the window starts in the recording. Nothing here queries Segment.
 """
@@ -14,7 +15,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ai.services import audio_transcribe
+from ai.quota import QUOTA_LIVE
+from ai.services import aaudio_transcribe, audio_transcribe
 from consultations.models import Consultation, ConsultationStatus, Speaker, Transcript
 from consultations.selectors import consultation_get, transcript_next_seq
 from consultations.services import segment_append
@@ -51,7 +53,12 @@ def recording_target(*, user: Any, consultation_id: object) -> Target:
 def window_transcribe(*, user: Any, audio: bytes) -> dict[str, Any]:
     """``{text, segments: [{text, start_ms, end_ms}], model}`` of one window (raises the
     provider's errors as the REST API does: ``ServiceUnavailable``, ``UpstreamError``...)."""
-    return audio_transcribe(user=user, audio=audio)
+    return audio_transcribe(user=user, audio=audio, quota=QUOTA_LIVE)
+
+
+async def awindow_transcribe(*, user: Any, audio: bytes) -> dict[str, Any]:
+    """``window_transcribe``, the provider awaited (its quota steps run in a thread)."""
+    return await aaudio_transcribe(user=user, audio=audio, quota=QUOTA_LIVE)
 
 
 def window_store(*, target: Target, segments: list[dict[str, Any]], offset_ms: int) -> int:

@@ -130,3 +130,31 @@ def test_the_transcript_and_consultation_show_whether_the_current_summary_is_sig
     assert current["signed_by"] == str(clinician.pk)
     assert current["draft_version"] == 1
     assert "+Rest" in current["sign_diff"]["plan"]
+
+
+HIGHLIGHTS = [
+    {"term": "Cough", "possible_snomed": "49727002", "display": "Cough", "verified": True,
+     "verification": "confirmed", "evidence": [1]},
+    {"term": "fever", "possible_snomed": "", "display": None, "verified": False,
+     "verification": "no_code", "evidence": [2]},
+]
+
+
+@pytest.mark.django_db
+def test_signing_with_edits_carries_the_drafts_highlights_into_the_new_version(client_for, clinician):
+    transcript = consultation_for(clinician).transcript
+    transcript_summary_add(
+        transcript=transcript, content=dict(DRAFT), text="t", model="gpt-x", prompt=None, highlights=HIGHLIGHTS
+    )
+    client = client_for(clinician)
+
+    response = client.post(_url(transcript, 1), {"edits": {"plan": "Fluids and rest"}}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["version"] == 2
+    assert response.json()["highlights"] == HIGHLIGHTS
+    assert Summary.objects.get(transcript=transcript, version=2).highlights == HIGHLIGHTS
+    assert Summary.objects.get(transcript=transcript, version=1).highlights == HIGHLIGHTS
+    # The transcript's current summary (the signed version) still shows them, on both faces.
+    assert client.get(f"/api/v1/transcripts/{transcript.pk}").json()["highlights"] == HIGHLIGHTS
+    assert client.get(f"/api/transcript/{transcript.consultation.pk}").json()["highlights"] == HIGHLIGHTS

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from accounts.permissions import IsPatientOrClinician
 from ai.images import image_or_url
 from ai.serializers import PROMPT_MAX_CHARS, QUERY_MAX_CHARS
-from ai.services import clinical_codes_search, image_analyse, search_answer
-from ai.summaries import summary_prepare, summary_run
+from ai.services import aimage_analyse, asearch_answer, clinical_codes_search
+from ai.summaries import SummaryJob, asummary_run, summary_prepare
 from ai.terminology import SNOMED_SYSTEM
 from consultations import selectors
 from legacy_api.errors import NodeError, node_exception_handler, node_msg
@@ -28,6 +28,7 @@ from legacy_api.views.base import (
     node_schema,
     optional_text,
 )
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import InvalidInput
 
 # --- AI ------------------------------------------------------------------------------------
@@ -45,7 +46,7 @@ class SearchView(NodeAIView):
         parameters=[OpenApiParameter("query", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False)],
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         query = request.query_params.get("query")
         if not query and isinstance(request.data, dict):
             query = request.data.get("query")
@@ -53,7 +54,7 @@ class SearchView(NodeAIView):
             raise NodeError("Query is required", status=400, code="invalid", extra={"error": "Query is required"})
         if len(query) > QUERY_MAX_CHARS:
             raise InvalidInput(errors={"query": [f"Must be at most {QUERY_MAX_CHARS} characters."]})
-        answer = search_answer(user=request.user, query=query.strip())
+        answer = await asearch_answer(user=request.user, query=query.strip())
         return Response({"query": query, "answer": answer["answer"]})
 
 
@@ -74,23 +75,29 @@ class ClinicalCodesView(NodeAIView):
         return Response({"name": first["name"], "code": first["code"], "url": first["url"], "matches": matches})
 
 
+def _summarise_job(user: Any, pk: str, body: dict[str, Any]) -> SummaryJob:
+    """The database steps of a Node summary, in one thread hop: the caller's consultation
+    (404 with Node's sentence), the prompt read, the provider and quota checks."""
+    with node_msg(CONSULTATION_NOT_FOUND):
+        consultation = selectors.consultation_get(user=user, pk=pk)
+    prompt_text = optional_text(body, "usedPrompt", max_chars=PROMPT_MAX_CHARS)
+    return summary_prepare(user=user, transcript=consultation.transcript, prompt_text=prompt_text)
+
+
 class SummariseView(NodeAIView):
     @node_schema(
         "POST /api/v1/transcripts/{id}/summarize",
         request=inline_serializer("NodeSummarise", {"usedPrompt": serializers.CharField(required=False)}),
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
-    def post(self, request: Request, pk: str) -> Response:
+    async def post(self, request: Request, pk: str) -> Response:
         body = json_body(request)
-        with node_msg(CONSULTATION_NOT_FOUND):
-            consultation = selectors.consultation_get(user=request.user, pk=pk)
-        prompt_text = optional_text(body, "usedPrompt", max_chars=PROMPT_MAX_CHARS)
-        job = summary_prepare(user=request.user, transcript=consultation.transcript, prompt_text=prompt_text)
-        answer = summary_run(job)
+        job = await database_sync_to_async(_summarise_job)(request.user, pk, body)
+        answer = await asummary_run(job)
         return Response(
             {
                 "msg": "SOAP summary generated successfully",
-                "consultationId": str(consultation.pk),
+                "consultationId": str(job.transcript.consultation_id),
                 "soapSummary": answer["text"],
             }
         )
@@ -123,7 +130,7 @@ class AnalyzeView(NodeAIView):
         ),
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         body = json_body(request)
         prompt = optional_text(body, "prompt", max_chars=PROMPT_MAX_CHARS) or DEFAULT_IMAGE_PROMPT
         raw = body.get("images") or []
@@ -133,7 +140,7 @@ class AnalyzeView(NodeAIView):
         if len(references) > settings.AI_IMAGE_MAX_COUNT:
             raise InvalidInput(errors={"images": [f"At most {settings.AI_IMAGE_MAX_COUNT} images."]})
         images = [image_or_url(reference.strip()) for reference in references]
-        answer = image_analyse(user=request.user, prompt=prompt, images=images)
+        answer = await aimage_analyse(user=request.user, prompt=prompt, images=images)
         return Response({"status": "ok", "response": answer["answer"]})
 
 

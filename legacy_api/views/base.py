@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adrf.views import APIView as AsyncAPIView
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -18,6 +19,7 @@ from ai import client
 from legacy_api.authentication import NodeJWTAuthentication
 from legacy_api.errors import node_exception_handler
 from legacy_api.schema import NODE_TAG
+from scribe.core.asyncdb import release_connections
 from scribe.core.exceptions import InvalidInput
 
 CONSULTATION_NOT_FOUND = "Consultation not found"
@@ -86,9 +88,27 @@ class NodePublicView(NodeView):
     permission_classes = [AllowAny]
 
 
-class NodeAIView(NodeView):
-    def dispatch(self, request, *args, **kwargs):
-        with client.request_budget():  # every provider call of the request shares one budget
-            return super().dispatch(request, *args, **kwargs)
+class NodeAIView(NodeView, AsyncAPIView):
+    """The Node views that wait on the AI provider: ``adrf`` views, so an ``async def``
+    handler awaits the provider on the event loop (under ASGI, where production routes
+    ``/api/ai/`` and ``/api/consultation/{id}/end``) and holds no thread; a sync handler
+    (clinical codes) runs as before. Every provider call of a request shares one time
+    budget (``AI_REQUEST_BUDGET_SECONDS``), started before authentication."""
+
+    def sync_dispatch(self, request, *args, **kwargs):
+        with client.request_budget():
+            return super().sync_dispatch(request, *args, **kwargs)
+
+    async def async_dispatch(self, request, *args, **kwargs):
+        with client.request_budget():
+            return await super().async_dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        # Authentication's database connection (a thread of adrf's) is given back before
+        # the provider is awaited (scribe.core.asyncdb).
+        try:
+            super().initial(request, *args, **kwargs)
+        finally:
+            release_connections()
 
 

@@ -9,8 +9,9 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ai.consultation_end import consultation_end_with_summary
+from ai.consultation_end import aconsultation_end_with_summary
 from consultations import selectors, services
+from consultations.models import Consultation, Prompt
 from consultations.serializers import NOTE_BODY_MAX_CHARS, ConsultationStartInput, PromptInput
 from legacy_api import shapes
 from legacy_api.errors import NodeError, node_msg
@@ -23,6 +24,7 @@ from legacy_api.views.base import (
     node_schema,
     picked,
 )
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import ApplicationError, InvalidInput
 
 # --- Consultations -------------------------------------------------------------------------
@@ -45,26 +47,37 @@ class ConsultationStartView(NodeView):
         )
 
 
+def _end_targets(user: Any, pk: str, body: dict[str, Any]) -> tuple[Consultation, Prompt | None]:
+    """The caller's consultation and the prompt to summarise with (Node's sentences on 404)."""
+    with node_msg(CONSULTATION_NOT_FOUND):
+        consultation = selectors.consultation_get(user=user, pk=pk)
+    prompt = None
+    if body.get("prompt_used") not in (None, ""):
+        with node_msg("Prompt not found"):
+            prompt = selectors.prompt_get_usable(user=user, pk=body["prompt_used"])
+    return consultation, prompt
+
+
+def _transcript_doc(user: Any, consultation: Consultation) -> dict[str, Any]:
+    transcript = selectors.transcript_get(user=user, pk=consultation.transcript.pk)
+    return shapes.transcript_doc(transcript, populated=True)
+
+
 class ConsultationEndView(NodeAIView):
     @node_schema(
         "POST /api/v1/consultations/{id}/end (+ POST /api/v1/transcripts/{id}/summarize)",
         request=inline_serializer("NodeConsultationEnd", {"prompt_used": serializers.CharField(required=False)}),
         responses={200: NODE_OBJECT, 409: OpenApiResponse(description="Already ended.")},
     )
-    def post(self, request: Request, pk: str) -> Response:
+    async def post(self, request: Request, pk: str) -> Response:
         body = json_body(request)
-        with node_msg(CONSULTATION_NOT_FOUND):
-            consultation = selectors.consultation_get(user=request.user, pk=pk)
-        prompt = None
-        if body.get("prompt_used") not in (None, ""):
-            with node_msg("Prompt not found"):
-                prompt = selectors.prompt_get_usable(user=request.user, pk=body["prompt_used"])
-        ended = consultation_end_with_summary(user=request.user, consultation=consultation, prompt=prompt)
-        transcript = selectors.transcript_get(user=request.user, pk=consultation.transcript.pk)
+        consultation, prompt = await database_sync_to_async(_end_targets)(request.user, pk, body)
+        ended = await aconsultation_end_with_summary(user=request.user, consultation=consultation, prompt=prompt)
+        transcript_doc = await database_sync_to_async(_transcript_doc)(request.user, consultation)
         return Response(
             {
                 "msg": "Consultation ended successfully",
-                "transcript": shapes.transcript_doc(transcript, populated=True),
+                "transcript": transcript_doc,
                 "summary": ended.summary,
                 "highlights": ended.highlights,
             }

@@ -8,16 +8,27 @@ connection kept there is never reused: with a persistent connection, every reque
 waiting on the AI provider would hold one PostgreSQL connection for its whole wait, and
 a hundred of them would exhaust the server (measured: README "Process layout and AI
 waits"). MongoDB's client is one pool per process: nothing changes there.
+
+Code that runs outside Django's request handler (the WebSocket consumer) has no
+per-request thread: there ``database_executor(pool)`` makes the ``database_sync_to_async``
+steps of the block (and of the tasks it starts) run in ``pool`` instead of the process's
+one shared "sync" thread, so recordings do not queue behind each other's database work
+and the number of connections stays bounded by the pool's size.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.db import connections
+
+_executor: ContextVar[Executor | None] = ContextVar("scribe_database_executor", default=None)
 
 
 def release_connections() -> None:
@@ -35,4 +46,17 @@ def database_sync_to_async(fn: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             release_connections()
 
+    executor = _executor.get()
+    if executor is not None:
+        return SyncToAsync(run, thread_sensitive=False, executor=executor)
     return sync_to_async(run)
+
+
+@contextmanager
+def database_executor(executor: Executor) -> Iterator[None]:
+    """Run the ``database_sync_to_async`` steps made inside the block in ``executor``."""
+    token = _executor.set(executor)
+    try:
+        yield
+    finally:
+        _executor.reset(token)

@@ -10,11 +10,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of concurrent clients (64 live
+    # windows awaiting the provider at once in bench_live) overflowed it and some
+    # connections failed (APIConnectionError) before Scribe's code was involved.
+    request_queue_size = 128
+
+
 def serve(
     handler: type[BaseHTTPRequestHandler], *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
 ) -> ThreadingHTTPServer:
     """Serve ``handler`` on a free port of ``host`` from a daemon thread (HTTPS with ``tls``)."""
-    server = ThreadingHTTPServer((host, 0), handler)
+    server = _Server((host, 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
