@@ -1,6 +1,6 @@
 """Ending a consultation with its AI work, as the Node.js backend did on ``end``.
 
-``consultation_end_with_summary`` ends the consultation, then writes its SOAP
+``aconsultation_end_with_summary`` ends the consultation, then writes its SOAP
 summary (the given prompt or the built-in one) with the highlights (clinical terms
 with SNOMED CT codes checked against the NHS terminology server, ``ai.highlights``)
 as one new summary version.
@@ -23,9 +23,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ai.highlights import ahighlights_extract, highlights_extract, highlights_verify
+from ai.highlights import ahighlights_extract, highlights_verify
 from ai.quota import quota_release
-from ai.summaries import SummaryJob, asummary_run, summary_prepare, summary_run
+from ai.summaries import SummaryJob, asummary_run, summary_prepare
 from consultations.models import Consultation, Prompt
 from consultations.services import consultation_end
 from scribe.core.asyncdb import database_sync_to_async
@@ -68,41 +68,16 @@ def _generated(ended: ConsultationEnded, job: SummaryJob, answer: dict[str, Any]
     return ended
 
 
-def consultation_end_with_summary(
+async def aconsultation_end_with_summary(
     *, user: Any, consultation: Consultation, prompt: Prompt | None = None
 ) -> ConsultationEnded:
     """End ``consultation`` (the caller's, found through a selector), then summarise it
     with ``prompt`` (usable by the caller) or the built-in prompt and store the summary
     with its verified highlights. Raises ``Conflict`` when it had already ended; model
-    failures are answered, not raised (see the module docstring)."""
-    ended = ConsultationEnded(consultation=consultation)
-    job = _end_and_prepare(user=user, consultation=consultation, prompt=prompt)
-    if job is None:
-        return ended
-    try:
-        job.highlights = highlights_verify(highlights_extract(job))
-    except ApplicationError as error:
-        quota_release(job.usage)
-        _not_generated(consultation, error)
-        return ended
-    except Exception:
-        quota_release(job.usage)
-        raise
-    try:
-        answer = summary_run(job)  # gives the quota slot back itself when it fails
-    except ApplicationError as error:
-        _not_generated(consultation, error)
-        return ended
-    return _generated(ended, job, answer)
-
-
-async def aconsultation_end_with_summary(
-    *, user: Any, consultation: Consultation, prompt: Prompt | None = None
-) -> ConsultationEnded:
-    """``consultation_end_with_summary`` for async views: the end, the preparation and
-    the storage run in a thread (``database_sync_to_async``); the provider is awaited for
-    the highlights and the summary. The quota slot is also given back when the request
-    is cancelled while waiting."""
+    failures are answered, not raised (see the module docstring). The end, the
+    preparation and the storage run in a thread (``database_sync_to_async``); the provider
+    is awaited for the highlights and the summary. The quota slot is also given back when
+    the request is cancelled while waiting."""
     ended = ConsultationEnded(consultation=consultation)
     job = await database_sync_to_async(_end_and_prepare)(user=user, consultation=consultation, prompt=prompt)
     if job is None:

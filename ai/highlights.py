@@ -1,6 +1,6 @@
 """Highlights of a consultation: clinical terms with SNOMED CT codes, checked.
 
-The model proposes terms and codes (``highlights_extract``), citing the transcript
+The model proposes terms and codes (``ahighlights_extract``), citing the transcript
 segments (``seq``) each term came from, exactly as summary statements do. A proposed
 code is a guess until the NHS terminology server confirms it (``highlights_verify``):
 the term is searched through ``ai.terminology`` (its cache included) and the code is
@@ -95,22 +95,11 @@ def _merge(merged: dict[str, dict[str, Any]], data: dict[str, Any], job: Summary
             merged[key] = item
 
 
-def highlights_extract(job: SummaryJob) -> list[dict[str, Any]]:
+async def ahighlights_extract(job: SummaryJob) -> list[dict[str, Any]]:
     """The model's terms for the job's transcript: ``[{term, possible_snomed, evidence}]``,
     one per term (case-insensitive), at most ``MAX_HIGHLIGHTS``. The transcript is sent
-    redacted and cut into the same parts as the summary; raises the client's errors."""
-    merged: dict[str, dict[str, Any]] = {}
-    for part in _parts(job):
-        result = client.chat_json(
-            task="highlights", messages=_part_messages(part), schema_name=SCHEMA_NAME, schema=HIGHLIGHTS_SCHEMA
-        )
-        _merge(merged, result.data, job)
-    return list(merged.values())
-
-
-async def ahighlights_extract(job: SummaryJob) -> list[dict[str, Any]]:
-    """``highlights_extract``, the provider awaited (``client.achat_json``): same prompt,
-    parts, parsing and merge. No database work."""
+    redacted and cut into the same parts as the summary; raises the client's errors. The
+    provider is awaited (``client.achat_json``); no database work."""
     merged: dict[str, dict[str, Any]] = {}
     for part in _parts(job):
         result = await client.achat_json(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ai.quota import QUOTA_LIVE
-from ai.services import aaudio_transcribe, audio_transcribe
+from ai.services import aaudio_transcribe
 from consultations.models import Consultation, ConsultationStatus, Speaker, Transcript
 from consultations.selectors import consultation_get, transcript_next_seq
 from consultations.services import segment_append
@@ -50,14 +50,10 @@ def recording_target(*, user: Any, consultation_id: object) -> Target:
     return Target(consultation.pk, transcript, transcript_next_seq(transcript=transcript))
 
 
-def window_transcribe(*, user: Any, audio: bytes) -> dict[str, Any]:
-    """``{text, segments: [{text, start_ms, end_ms}], model}`` of one window (raises the
-    provider's errors as the REST API does: ``ServiceUnavailable``, ``UpstreamError``...)."""
-    return audio_transcribe(user=user, audio=audio, quota=QUOTA_LIVE)
-
-
 async def awindow_transcribe(*, user: Any, audio: bytes) -> dict[str, Any]:
-    """``window_transcribe``, the provider awaited (its quota steps run in a thread)."""
+    """``{text, segments: [{text, start_ms, end_ms}], model}`` of one window, the provider
+    awaited (its quota steps run in a thread); raises the provider's errors as the REST API
+    does (``ServiceUnavailable``, ``UpstreamError``...). Counts against the live quota."""
     return await aaudio_transcribe(user=user, audio=audio, quota=QUOTA_LIVE)
 
 
