@@ -19,6 +19,7 @@ from legacy_api.authentication import NodeJWTAuthentication
 from legacy_api.errors import node_exception_handler
 from legacy_api.schema import NODE_TAG
 from scribe.core.exceptions import InvalidInput
+from scribe.core.serializers import validated
 
 CONSULTATION_NOT_FOUND = "Consultation not found"
 NODE_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A Node.js-shaped JSON document.")
@@ -56,9 +57,7 @@ def json_body(request: Request) -> dict[str, Any]:
 def picked(serializer_class: type[serializers.Serializer], data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Validate only the fields the serializer knows: the frontend may send more (Node ignored them)."""
     fields = serializer_class().fields
-    serializer = serializer_class(data={k: v for k, v in data.items() if k in fields}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return validated(serializer_class, {k: v for k, v in data.items() if k in fields}, **kwargs)
 
 
 def optional_text(data: dict[str, Any], key: str, *, max_chars: int) -> str | None:

@@ -17,6 +17,7 @@ from legacy_api import shapes
 from legacy_api.errors import NodeError, node_msg
 from legacy_api.views.base import NODE_OBJECT, NodePublicView, NodeView, json_body, node_schema, picked
 from scribe.core.exceptions import InvalidInput
+from scribe.core.serializers import validated
 from scribe.core.views import RootView
 
 # --- Service -------------------------------------------------------------------------------
@@ -99,9 +100,8 @@ class CheckEmailView(NodePublicView):
     @node_schema("GET /api/v1/users/check-email", parameters=[EmailCheckInput], auth=[])
     def get(self, request: Request) -> Response:
         ratelimits.check_email_ip(request)
-        serializer = EmailCheckInput(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        return Response({"available": user_email_available(email=serializer.validated_data["email"])})
+        data = validated(EmailCheckInput, request.query_params)
+        return Response({"available": user_email_available(email=data["email"])})
 
 
 class CheckEmailDoubledView(CheckEmailView):
