@@ -40,19 +40,8 @@ class NodeRootView(RootView):
 
 # --- Users ---------------------------------------------------------------------------------
 
-REGISTER_BODY = inline_serializer(
-    "NodeRegister",
-    {
-        "username": serializers.CharField(),
-        "email": serializers.EmailField(),
-        "password": serializers.CharField(),
-        "role": serializers.CharField(help_text="`clinician` or `patient`."),
-    },
-)
-
-
 class RegisterView(NodePublicView):
-    @node_schema("POST /api/v1/users/register", request=REGISTER_BODY, responses={200: NODE_OBJECT, 401: NODE_OBJECT}, auth=[])
+    @node_schema("POST /api/v1/users/register", request=RegisterInput, responses={200: NODE_OBJECT, 401: NODE_OBJECT}, auth=[])
     def post(self, request: Request) -> Response:
         ratelimits.register_ip(request)
         data = picked(RegisterInput, json_body(request))
@@ -69,7 +58,7 @@ class RegisterView(NodePublicView):
 class LoginView(NodePublicView):
     @node_schema(
         "POST /api/v1/users/login",
-        request=inline_serializer("NodeLogin", {"email": serializers.EmailField(), "password": serializers.CharField()}),
+        request=LoginInput,
         auth=[],
     )
     def post(self, request: Request) -> Response:
