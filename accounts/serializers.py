@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import REGISTRATION_ROLES, Role
-from scribe.core.serializers import IdField, StrictSerializer
+from scribe.core.serializers import IdField, QuerySerializer, StrictSerializer
 
 
 class RegisterInput(StrictSerializer):
@@ -57,7 +57,7 @@ class MessageOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
-class EmailCheckInput(serializers.Serializer):
+class EmailCheckInput(QuerySerializer):
     email = serializers.EmailField(max_length=254)
 
 

@@ -24,18 +24,7 @@ from accounts.serializers import (
     UserOutput,
 )
 from accounts.tokens import pair_body
-
-
-def _validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _validated_query(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from scribe.core.serializers import validated
 
 
 def _pair_response(user, access, refresh) -> Response:
@@ -53,25 +42,25 @@ class AccountViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], **public)
     def register(self, request):
         ratelimits.register_ip(request)
-        user = services.user_register(**_validated(RegisterInput, request))
+        user = services.user_register(**validated(RegisterInput, request.data))
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, auth=[])
     @action(detail=False, methods=["post"], **public)
     def login(self, request):
-        data = _validated(LoginInput, request)
+        data = validated(LoginInput, request.data)
         return _pair_response(*services.user_login(request=request, **data))
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput}, auth=[])
     @action(detail=False, methods=["post"], **public)
     def refresh(self, request):
-        data = _validated(RefreshInput, request)
+        data = validated(RefreshInput, request.data)
         return _pair_response(*services.token_refresh(request=request, raw_refresh=data["refresh_token"]))
 
     @extend_schema(request=LogoutInput, responses={200: MessageOutput})
     @action(detail=False, methods=["post"])
     def logout(self, request):
-        data = _validated(LogoutInput, request)
+        data = validated(LogoutInput, request.data)
         services.user_logout(
             request=request, user=request.user, token=request.auth, raw_refresh=data.get("refresh_token")
         )
@@ -87,7 +76,7 @@ class AccountViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="check-email", **public)
     def check_email(self, request):
         ratelimits.check_email_ip(request)
-        data = _validated_query(EmailCheckInput, request)
+        data = validated(EmailCheckInput, request.query_params)
         return Response({"available": user_email_available(email=data["email"])})
 
     @extend_schema(methods=["GET"], responses={200: UserOutput})
@@ -95,6 +84,6 @@ class AccountViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get", "patch"])
     def profile(self, request):
         if request.method == "PATCH":
-            data = _validated(ProfileUpdateInput, request)
+            data = validated(ProfileUpdateInput, request.data)
             services.user_profile_update(request=request, user=request.user, token=request.auth, **data)
         return Response(UserOutput(request.user).data)

@@ -34,7 +34,7 @@ from consultations.selectors import prompt_get_usable, transcript_get
 from scribe.core.asyncdb import database_sync_to_async, release_connections
 from scribe.core.exceptions import InvalidInput
 from scribe.core.parsers import ScribeMultiPartParser, json_parser_classes
-from scribe.core.serializers import QuerySerializer
+from scribe.core.serializers import QuerySerializer, validated
 
 # A 1x1 PNG: lets the schema's explicit examples (and the fuzzer) reach the model.
 PNG_1X1_DATA_URL = (
@@ -99,7 +99,7 @@ async def _summary_response(job: SummaryJob, *, stream: bool):
 
 def _stream_wanted(request) -> bool:
     """``?stream=`` read first, so a bad value is a 400 before anything is looked up."""
-    return _valid(StreamQuerySerializer, request.query_params)["stream"]
+    return validated(StreamQuerySerializer, request.query_params)["stream"]
 
 
 class AsyncAIViewSet(async_viewsets.ViewSet):
@@ -138,7 +138,7 @@ class AIViewSet(AsyncAIViewSet):
     )
     @action(detail=False, methods=["post"])
     async def search(self, request):
-        data = _valid(s.SearchInputSerializer, request.data)
+        data = validated(s.SearchInputSerializer, request.data)
         return Response(await asearch_answer(user=request.user, query=data["query"]))
 
     @extend_schema(
@@ -156,7 +156,7 @@ class AIViewSet(AsyncAIViewSet):
     @action(detail=False, methods=["post"])
     async def summary(self, request):
         stream = _stream_wanted(request)
-        data = _valid(s.SummaryInputSerializer, request.data)
+        data = validated(s.SummaryInputSerializer, request.data)
         job = await database_sync_to_async(_summary_job)(request.user, data)
         return await _summary_response(job, stream=stream)
 
@@ -195,7 +195,7 @@ class AIViewSet(AsyncAIViewSet):
     )
     @action(detail=False, methods=["get"], url_path="clinical-codes")
     def clinical_codes(self, request):
-        query = _valid(s.ClinicalCodesQuerySerializer, request.query_params)
+        query = validated(s.ClinicalCodesQuerySerializer, request.query_params)
         return Response(clinical_codes_search(term=query["term"]))
 
 
@@ -233,7 +233,7 @@ def _summary_job(user, data: dict) -> SummaryJob:
 
 def _summarize_job(request, pk) -> SummaryJob:
     transcript = transcript_get(user=request.user, pk=pk)
-    data = _valid(s.SummarizeInputSerializer, request.data or {})
+    data = validated(s.SummarizeInputSerializer, request.data or {})
     prompt = prompt_get_usable(user=request.user, pk=data["prompt_id"]) if "prompt_id" in data else None
     return summary_prepare(user=request.user, transcript=transcript, prompt=prompt)
 
@@ -241,24 +241,18 @@ def _summarize_job(request, pk) -> SummaryJob:
 def _images_input(request) -> tuple[str, list[tuple[str, bytes] | str]]:
     if request.content_type.startswith("multipart/"):
         return _images_from_upload(request)
-    data = _valid(s.ImagesInputSerializer, request.data)
+    data = validated(s.ImagesInputSerializer, request.data)
     return data["prompt"], [image_or_url(ref) for ref in data["images"]]
 
 
 def _transcribe_input(request) -> tuple[dict, object, bytes]:
-    data = _valid(s.TranscribeInputSerializer, request.data)
+    data = validated(s.TranscribeInputSerializer, request.data)
     transcript = transcript_get(user=request.user, pk=data["transcript_id"]) if "transcript_id" in data else None
     upload = data["audio"]
     if upload.size > settings.AI_AUDIO_MAX_BYTES:
         message = f"The audio file may be at most {settings.AI_AUDIO_MAX_BYTES} bytes."
         raise InvalidInput(message, errors={"audio": [message]})
     return data, transcript, upload.read()
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _images_from_upload(request) -> tuple[str, list[tuple[str, bytes]]]:

@@ -20,6 +20,8 @@ from consultations.services import (
     PATIENT_NAME_MAX_CHARS,
     SEGMENT_MAX_CHARS,
     SEGMENT_MAX_SEQ,
+    SIGN_SECTION_MAX_CHARS,
+    SIGN_SECTIONS,
     TRANSCRIPT_TEXT_MAX_CHARS,
 )
 from scribe.core.serializers import IdField, QuerySerializer, StrictSerializer
@@ -354,9 +356,24 @@ class PromptOutput(serializers.ModelSerializer):
 # --- Signing (issue 15) ------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {name: {"type": "string", "maxLength": SIGN_SECTION_MAX_CHARS} for name in SIGN_SECTIONS},
+        "additionalProperties": False,
+    }
+)
+class SignEditsField(serializers.JSONField):
+    """Checked section by section by ``services.summary_sign`` (which names the bad ones)."""
+
+    json_types = (dict,)
+
+
 class SummarySignInput(StrictSerializer):
-    edits = serializers.JSONField(
+    edits = SignEditsField(
         required=False,
+        allow_null=True,
         help_text="Optional `{subjective, objective, assessment, plan}` texts replacing those sections: "
         "stored as a new version, which is then the one signed.",
     )

@@ -38,6 +38,7 @@ from consultations.serializers import (
     TranscriptReplaceInput,
 )
 from scribe.core.exceptions import InvalidInput, NotFound
+from scribe.core.serializers import validated
 
 TRANSCRIPT_TEXT_RULES = """
 **Segments and `PUT` of the whole text.** A transcript's text comes from one of two sources,
@@ -53,12 +54,6 @@ shown by `text_source`:
 
 Once the consultation has ended, both `PUT` and new segments answer `409`.
 """
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ClinicianViewSet(viewsets.GenericViewSet):
@@ -83,7 +78,7 @@ class ClinicianViewSet(viewsets.GenericViewSet):
 )
 class ConsultationViewSet(ClinicianViewSet):
     def list(self, request: Request) -> Response:
-        filters = _validated(ConsultationFilterInput, request.query_params)
+        filters = validated(ConsultationFilterInput, request.query_params)
         return self.paginated(selectors.consultation_list(user=request.user, **filters), ConsultationOutput)
 
     def retrieve(self, request: Request, pk: str) -> Response:
@@ -96,7 +91,7 @@ class ConsultationViewSet(ClinicianViewSet):
     )
     @action(detail=False, methods=["post"])
     def start(self, request: Request) -> Response:
-        data = _validated(ConsultationStartInput, request.data)
+        data = validated(ConsultationStartInput, request.data)
         consultation = services.consultation_start(clinician=request.user, patient_data=data["patient_data"])
         consultation = selectors.consultation_get(user=request.user, pk=consultation.pk)
         return Response(ConsultationOutput(consultation).data, status=status.HTTP_201_CREATED)
@@ -111,7 +106,7 @@ class ConsultationViewSet(ClinicianViewSet):
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: str) -> Response:
         consultation = selectors.consultation_get(user=request.user, pk=pk)
-        data = _validated(ConsultationEndInput, request.data)
+        data = validated(ConsultationEndInput, request.data)
         services.consultation_end(consultation=consultation, summary=data.get("summary"))
         return Response(ConsultationOutput(selectors.consultation_get(user=request.user, pk=pk)).data)
 
@@ -134,7 +129,7 @@ class TranscriptViewSet(ClinicianViewSet):
 
     def update(self, request: Request, pk: str) -> Response:
         transcript = selectors.transcript_get(user=request.user, pk=pk)
-        data = _validated(TranscriptReplaceInput, request.data)
+        data = validated(TranscriptReplaceInput, request.data)
         services.transcript_text_replace(transcript=transcript, text=data["transcript_text"])
         return Response(TranscriptOutput(selectors.transcript_get(user=request.user, pk=pk)).data)
 
@@ -154,7 +149,7 @@ class TranscriptViewSet(ClinicianViewSet):
     @action(detail=True, methods=["post"])
     def segments(self, request: Request, pk: str) -> Response:
         transcript = selectors.transcript_get(user=request.user, pk=pk)
-        data = _validated(SegmentInput, request.data)
+        data = validated(SegmentInput, request.data)
         segment, created = services.segment_append(transcript=transcript, **data)
         return Response(SegmentOutput(segment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -179,7 +174,7 @@ class TranscriptViewSet(ClinicianViewSet):
     @action(detail=True, methods=["put"], url_path="prompt")
     def prompt(self, request: Request, pk: str) -> Response:
         transcript = selectors.transcript_get(user=request.user, pk=pk)
-        data = _validated(TranscriptPromptInput, request.data)
+        data = validated(TranscriptPromptInput, request.data)
         prompt = selectors.prompt_get_usable(user=request.user, pk=data["prompt_id"])
         services.transcript_prompt_link(transcript=transcript, prompt=prompt)
         return Response(TranscriptOutput(selectors.transcript_get(user=request.user, pk=pk)).data)
@@ -196,7 +191,7 @@ class TranscriptViewSet(ClinicianViewSet):
     @action(detail=True, methods=["post"], url_path=r"summaries/(?P<version>[0-9]{1,9})/sign")
     def sign(self, request: Request, pk: str, version: str) -> Response:
         transcript = selectors.transcript_get(user=request.user, pk=pk)
-        data = _validated(SummarySignInput, request.data or {})
+        data = validated(SummarySignInput, request.data or {})
         signed = services.summary_sign(
             transcript=transcript, version=int(version), signer=request.user, edits=data.get("edits")
         )
@@ -216,11 +211,11 @@ class TranscriptViewSet(ClinicianViewSet):
 )
 class NoteViewSet(ClinicianViewSet):
     def list(self, request: Request) -> Response:
-        filters = _validated(NoteFilterInput, request.query_params)
+        filters = validated(NoteFilterInput, request.query_params)
         return self.paginated(selectors.note_list(user=request.user, **filters), NoteOutput)
 
     def create(self, request: Request) -> Response:
-        data = _validated(NoteCreateInput, request.data)
+        data = validated(NoteCreateInput, request.data)
         try:
             consultation = selectors.consultation_get(user=request.user, pk=data["consultation"])
         except NotFound:
@@ -234,7 +229,7 @@ class NoteViewSet(ClinicianViewSet):
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         note = selectors.note_get(user=request.user, pk=pk)
-        data = _validated(NoteUpdateInput, request.data, partial=partial)
+        data = validated(NoteUpdateInput, request.data, partial=partial)
         if "consultation" in data and data["consultation"] != str(note.consultation_id):
             raise InvalidInput(errors={"consultation": ["A note cannot move to another consultation."]})
         if "body" in data:
@@ -271,7 +266,7 @@ class PromptViewSet(ClinicianViewSet):
         return self.paginated(selectors.prompt_list(user=request.user), PromptOutput)
 
     def create(self, request: Request) -> Response:
-        data = _validated(PromptInput, request.data)
+        data = validated(PromptInput, request.data)
         prompt = services.prompt_create(
             owner=request.user, name=data["prompt_name"], text=data["prompt_text"], is_shareable=data["is_shareable"]
         )
@@ -283,7 +278,7 @@ class PromptViewSet(ClinicianViewSet):
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         prompt = selectors.prompt_get_editable(user=request.user, pk=pk)
-        data = _validated(PromptInput, request.data, partial=partial)
+        data = validated(PromptInput, request.data, partial=partial)
         if partial:
             # A partial update must not reset is_shareable to its create-time default.
             data = {key: value for key, value in data.items() if key in request.data}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from documents.services import LETTER_MAX_CHARS
 from scribe.core.serializers import IdField, StrictSerializer
 
 TEXT_MAX_CHARS = 2_000
@@ -20,7 +21,14 @@ class LetterDraftOutput(serializers.Serializer):
 
 
 class LetterSaveInput(StrictSerializer):
-    text = serializers.JSONField(help_text="The letter's full text as the clinician approved it.")
+    # Kept as sent (not trimmed); it must hold a character that is not whitespace.
+    text = serializers.RegexField(
+        r"\S",
+        trim_whitespace=False,
+        max_length=LETTER_MAX_CHARS,
+        error_messages={"invalid": "Must be non-empty text.", "blank": "Must be non-empty text."},
+        help_text="The letter's full text as the clinician approved it.",
+    )
 
 
 class DocumentOutput(serializers.Serializer):

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
@@ -24,6 +24,7 @@ from consultations.selectors import consultation_get
 from documents import serializers as s
 from documents import services
 from documents.models import DocumentKind
+from scribe.core.serializers import validated
 
 KINDS = {
     "note": DocumentKind.NOTE,
@@ -42,12 +43,6 @@ class JSONErrorsWhateverAccepted(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _pdf_response(document: Any, data: bytes, name: str) -> HttpResponse:
@@ -86,7 +81,7 @@ class ConsultationDocumentViewSet(viewsets.ViewSet):
         if request.method == "GET":
             document = services.letter_document(consultation=consultation, kind=KINDS[kind])
             return Response(s.DocumentOutput(document).data)
-        data = _validated(s.LetterSaveInput, request.data)
+        data = validated(s.LetterSaveInput, request.data)
         document = services.letter_save(consultation=consultation, kind=KINDS[kind], text=data["text"])
         return Response(s.DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
@@ -103,7 +98,7 @@ class ConsultationDocumentViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"], url_path=rf"documents/(?P<kind>{LETTERS})/draft")
     def letter_draft(self, request: Request, pk: str, kind: str) -> Response:
         consultation = consultation_get(user=request.user, pk=pk)
-        data = _validated(s.LetterDraftInput, request.data or {})
+        data = validated(s.LetterDraftInput, request.data or {})
         with client.request_budget():
             draft = services.letter_draft(user=request.user, consultation=consultation, kind=KINDS[kind], **data)
         return Response(s.LetterDraftOutput(draft).data)

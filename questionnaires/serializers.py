@@ -3,19 +3,48 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from questionnaires.instruments import ANSWER_MAX, ANSWER_MIN, INSTRUMENTS
 from questionnaires.models import Instrument, QuestionnaireResponse
-from scribe.core.serializers import IdField, StrictSerializer
+from scribe.core.serializers import IdField, QuerySerializer, StrictSerializer
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": ANSWER_MIN, "maximum": ANSWER_MAX},
+        "minItems": min(len(instrument.items) for instrument in INSTRUMENTS.values()),
+        "maxItems": max(len(instrument.items) for instrument in INSTRUMENTS.values()),
+    }
+)
+class AnswersField(serializers.JSONField):
+    """The answers as sent: a JSON array. Each item is checked by
+    ``questionnaires.instruments.answers_score``, which names the bad ones."""
+
+    json_types = (list,)
 
 
 class AnswerInput(StrictSerializer):
     instrument = serializers.ChoiceField(choices=Instrument.choices)
-    answers = serializers.JSONField(help_text="One answer per item, in order, each 0-3.")
+    answers = AnswersField(help_text="One answer per item, in order, each 0-3.")
+
+    # The number of answers is the instrument's item count.
+    schema_variants = [
+        {
+            "properties": {
+                # A pattern, not an enum: drf-spectacular would make a named enum of it.
+                "instrument": {"pattern": f"^{key}$"},
+                "answers": {"minItems": len(instrument.items), "maxItems": len(instrument.items)},
+            }
+        }
+        for key, instrument in INSTRUMENTS.items()
+    ]
 
 
 class LinkAnswerInput(StrictSerializer):
-    answers = serializers.JSONField(help_text="One answer per item, in order, each 0-3.")
+    answers = AnswersField(help_text="One answer per item, in order, each 0-3 (as many as the link's form has).")
 
 
 class LinkCreateInput(StrictSerializer):
@@ -40,11 +69,11 @@ class ResponseOutput(serializers.ModelSerializer):
         ]
 
 
-class ListFilterInput(serializers.Serializer):
+class ListFilterInput(QuerySerializer):
     urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class HistoryFilterInput(serializers.Serializer):
+class HistoryFilterInput(QuerySerializer):
     nhs_number = serializers.RegexField(
         r"^\d{3} ?\d{3} ?\d{4}$", error_messages={"invalid": "Must be a 10-digit NHS number."}
     )

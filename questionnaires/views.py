@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,14 +29,9 @@ from questionnaires import selectors, services
 from questionnaires import serializers as s
 from questionnaires.instruments import INSTRUMENTS, instrument_describe
 from scribe.core.clientip import client_ip
+from scribe.core.serializers import validated
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH)
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _link_rate_limit(request: Request) -> None:
@@ -74,7 +69,7 @@ class ConsultationQuestionnaireViewSet(viewsets.ViewSet):
         if request.method == "GET":
             rows = selectors.questionnaire_for_consultation(consultation=consultation)
             return Response(s.ResponseOutput(rows, many=True).data)
-        data = _validated(s.AnswerInput, request.data)
+        data = validated(s.AnswerInput, request.data)
         response = services.questionnaire_answer(
             consultation=consultation, instrument=data["instrument"], answers=data["answers"]
         )
@@ -91,7 +86,7 @@ class ConsultationQuestionnaireViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"], url_path="questionnaire-links")
     def questionnaire_links(self, request: Request, pk: str) -> Response:
         consultation = consultation_get(user=request.user, pk=pk)
-        data = _validated(s.LinkCreateInput, request.data)
+        data = validated(s.LinkCreateInput, request.data)
         link, token = services.questionnaire_link_create(consultation=consultation, instrument=data["instrument"])
         body = {"token": token, "url": _link_url(request, token), "expires_at": link.expires_at}
         return Response(s.LinkOutput(body).data, status=status.HTTP_201_CREATED)
@@ -108,7 +103,7 @@ class QuestionnaireViewSet(viewsets.GenericViewSet):
         responses=s.ResponseOutput(many=True),
     )
     def list(self, request: Request) -> Response:
-        filters = _validated(s.ListFilterInput, request.query_params)
+        filters = validated(s.ListFilterInput, request.query_params)
         page = self.paginate_queryset(selectors.questionnaire_list(user=request.user, urgent=filters["urgent"]))
         return self.get_paginated_response(s.ResponseOutput(page, many=True).data)
 
@@ -142,7 +137,7 @@ class QuestionnaireViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"])
     def history(self, request: Request) -> Response:
-        filters = _validated(s.HistoryFilterInput, request.query_params)
+        filters = validated(s.HistoryFilterInput, request.query_params)
         history = selectors.questionnaire_history(
             user=request.user,
             nhs_number=filters["nhs_number"].replace(" ", ""),
@@ -178,7 +173,7 @@ class QuestionnaireLinkView(APIView):
     )
     def post(self, request: Request, token: str) -> Response:
         _link_rate_limit(request)
-        data = _validated(s.LinkAnswerInput, request.data)
+        data = validated(s.LinkAnswerInput, request.data)
         services.questionnaire_link_answer(token=token, answers=data["answers"])
         # The patient sees no score: the clinician interprets it.
         return Response({"detail": "Thank you. Your answers were sent to your clinician."}, status=201)

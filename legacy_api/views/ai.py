@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +35,12 @@ from scribe.core.exceptions import InvalidInput
 
 
 DEFAULT_IMAGE_PROMPT = "Explain this image !"
+CLINICAL_CODES_NAME_PATTERN = r"^\s*\S[\s\S]{0,98}\S\s*$"
+
+
+def _optional_text_field(max_chars: int) -> serializers.CharField:
+    """What ``optional_text`` takes: text, blank or null (both read as absent)."""
+    return serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=max_chars)
 
 
 class SearchView(NodeAIView):
@@ -61,7 +67,16 @@ class SearchView(NodeAIView):
 class ClinicalCodesView(NodeAIView):
     @node_schema(
         "GET /api/v1/ai/clinical-codes?term=",
-        parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        parameters=[
+            OpenApiParameter(
+                "name",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=True,
+                # 2 to 100 characters once trimmed, as the view checks.
+                pattern=CLINICAL_CODES_NAME_PATTERN,
+            )
+        ],
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
     def get(self, request: Request) -> Response:
@@ -87,7 +102,7 @@ def _summarise_job(user: Any, pk: str, body: dict[str, Any]) -> SummaryJob:
 class SummariseView(NodeAIView):
     @node_schema(
         "POST /api/v1/transcripts/{id}/summarize",
-        request=inline_serializer("NodeSummarise", {"usedPrompt": serializers.CharField(required=False)}),
+        request=inline_serializer("NodeSummarise", {"usedPrompt": _optional_text_field(PROMPT_MAX_CHARS)}),
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
     async def post(self, request: Request, pk: str) -> Response:
@@ -115,6 +130,19 @@ def _analyze_error(exc: Exception, context: dict[str, Any]) -> Response | None:
     return response
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "One image reference."},
+            {"type": "array", "items": {"type": "string", "pattern": r"\S"}},
+        ],
+        "description": "Data URLs, base64 or https URLs; one reference or a list.",
+    }
+)
+class NodeImagesField(serializers.JSONField):
+    pass
+
+
 class AnalyzeView(NodeAIView):
     def get_exception_handler(self):
         return _analyze_error
@@ -124,8 +152,8 @@ class AnalyzeView(NodeAIView):
         request=inline_serializer(
             "NodeAnalyze",
             {
-                "prompt": serializers.CharField(required=False),
-                "images": serializers.ListField(child=serializers.CharField(), required=False),
+                "prompt": _optional_text_field(PROMPT_MAX_CHARS),
+                "images": NodeImagesField(required=False, allow_null=True),
             },
         ),
         responses={200: NODE_OBJECT, **UPSTREAM},
@@ -133,8 +161,8 @@ class AnalyzeView(NodeAIView):
     async def post(self, request: Request) -> Response:
         body = json_body(request)
         prompt = optional_text(body, "prompt", max_chars=PROMPT_MAX_CHARS) or DEFAULT_IMAGE_PROMPT
-        raw = body.get("images") or []
-        references = [raw] if isinstance(raw, str) else raw
+        raw = body.get("images")
+        references = [] if raw in (None, "") else [raw] if isinstance(raw, str) else raw
         if not isinstance(references, list) or not all(isinstance(r, str) and r.strip() for r in references):
             raise InvalidInput(errors={"images": ["Must be a list of image references."]})
         if len(references) > settings.AI_IMAGE_MAX_COUNT:

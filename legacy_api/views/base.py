@@ -4,6 +4,7 @@ small body readers."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
@@ -21,6 +22,7 @@ from legacy_api.errors import node_exception_handler
 from legacy_api.schema import NODE_TAG
 from scribe.core.asyncdb import release_connections
 from scribe.core.exceptions import InvalidInput
+from scribe.core.serializers import StrictSerializer, validated
 
 CONSULTATION_NOT_FOUND = "Consultation not found"
 NODE_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A Node.js-shaped JSON document.")
@@ -31,8 +33,17 @@ UPSTREAM = {
 }
 
 
+@functools.cache
+def node_input(serializer_class: type[StrictSerializer]) -> type[StrictSerializer]:
+    """``serializer_class`` as the Node.js face reads it: fields it does not know are
+    ignored, as Express did (the frontend may send more), and its schema says so."""
+    return type(f"Node{serializer_class.__name__}", (serializer_class,), {"ignore_unknown": True})
+
+
 def node_schema(twin: str, *, request: Any = None, responses: dict | None = None, **kwargs: Any):
     """The OpenAPI entry of a Node.js route: its own tag, and its ``/api/v1`` twin named."""
+    if isinstance(request, type) and issubclass(request, StrictSerializer):
+        request = node_input(request)
 
     def decorate(method):
         view_name, verb = method.__qualname__.split(".")
@@ -57,10 +68,7 @@ def json_body(request: Request) -> dict[str, Any]:
 
 def picked(serializer_class: type[serializers.Serializer], data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Validate only the fields the serializer knows: the frontend may send more (Node ignored them)."""
-    fields = serializer_class().fields
-    serializer = serializer_class(data={k: v for k, v in data.items() if k in fields}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return validated(node_input(serializer_class), data, **kwargs)
 
 
 def optional_text(data: dict[str, Any], key: str, *, max_chars: int) -> str | None:

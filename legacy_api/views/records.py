@@ -66,7 +66,7 @@ def _transcript_doc(user: Any, consultation: Consultation) -> dict[str, Any]:
 class ConsultationEndView(NodeAIView):
     @node_schema(
         "POST /api/v1/consultations/{id}/end (+ POST /api/v1/transcripts/{id}/summarize)",
-        request=inline_serializer("NodeConsultationEnd", {"prompt_used": serializers.CharField(required=False)}),
+        request=inline_serializer("NodeConsultationEnd", {"prompt_used": serializers.CharField(required=False, allow_blank=True, allow_null=True)}),
         responses={200: NODE_OBJECT, 409: OpenApiResponse(description="Already ended.")},
     )
     async def post(self, request: Request, pk: str) -> Response:
@@ -149,7 +149,7 @@ class NotesView(NodeView):
     @node_schema(
         "POST /api/v1/notes",
         request=inline_serializer(
-            "NodeNoteCreate", {"body": serializers.CharField(), "transcriptId": serializers.CharField(required=False)}
+            "NodeNoteCreate", {"body": serializers.CharField(max_length=NOTE_BODY_MAX_CHARS), "transcriptId": serializers.CharField(required=False)}
         ),
         responses={201: NODE_OBJECT},
     )
@@ -170,7 +170,7 @@ class NotesView(NodeView):
         notes = [shapes.note_doc(n, populated=True) for n in selectors.note_list(user=request.user, consultation=consultation.pk)]
         return Response({"count": len(notes), "notes": notes})
 
-    @node_schema("PATCH /api/v1/notes/{id}", request=inline_serializer("NodeNoteUpdate", {"body": serializers.CharField()}))
+    @node_schema("PATCH /api/v1/notes/{id}", request=inline_serializer("NodeNoteUpdate", {"body": serializers.CharField(max_length=NOTE_BODY_MAX_CHARS)}))
     def patch(self, request: Request, pk: str) -> Response:
         body = json_body(request)
         with node_msg("Note not found."):

@@ -17,6 +17,7 @@ from legacy_api import shapes
 from legacy_api.errors import NodeError, node_msg
 from legacy_api.views.base import NODE_OBJECT, NodePublicView, NodeView, json_body, node_schema, picked
 from scribe.core.exceptions import InvalidInput
+from scribe.core.serializers import validated
 from scribe.core.views import RootView
 
 # --- Service -------------------------------------------------------------------------------
@@ -39,19 +40,8 @@ class NodeRootView(RootView):
 
 # --- Users ---------------------------------------------------------------------------------
 
-REGISTER_BODY = inline_serializer(
-    "NodeRegister",
-    {
-        "username": serializers.CharField(),
-        "email": serializers.EmailField(),
-        "password": serializers.CharField(),
-        "role": serializers.CharField(help_text="`clinician` or `patient`."),
-    },
-)
-
-
 class RegisterView(NodePublicView):
-    @node_schema("POST /api/v1/users/register", request=REGISTER_BODY, responses={200: NODE_OBJECT, 401: NODE_OBJECT}, auth=[])
+    @node_schema("POST /api/v1/users/register", request=RegisterInput, responses={200: NODE_OBJECT, 401: NODE_OBJECT}, auth=[])
     def post(self, request: Request) -> Response:
         ratelimits.register_ip(request)
         data = picked(RegisterInput, json_body(request))
@@ -68,7 +58,7 @@ class RegisterView(NodePublicView):
 class LoginView(NodePublicView):
     @node_schema(
         "POST /api/v1/users/login",
-        request=inline_serializer("NodeLogin", {"email": serializers.EmailField(), "password": serializers.CharField()}),
+        request=LoginInput,
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -99,9 +89,8 @@ class CheckEmailView(NodePublicView):
     @node_schema("GET /api/v1/users/check-email", parameters=[EmailCheckInput], auth=[])
     def get(self, request: Request) -> Response:
         ratelimits.check_email_ip(request)
-        serializer = EmailCheckInput(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        return Response({"available": user_email_available(email=serializer.validated_data["email"])})
+        data = validated(EmailCheckInput, request.query_params)
+        return Response({"available": user_email_available(email=data["email"])})
 
 
 class CheckEmailDoubledView(CheckEmailView):

@@ -48,10 +48,14 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         if direction != "request":
             return schema
-        schema["additionalProperties"] = False
+        if not self.target.ignore_unknown:
+            schema["additionalProperties"] = False
         one_of = self.target.one_of_required
         if one_of:
             schema["oneOf"] = [{"required": [name]} for name in one_of]
+        variants = getattr(self.target, "schema_variants", None)
+        if variants:
+            schema.setdefault("allOf", []).append({"oneOf": list(variants)})
         exclusive = [group for group in self.target.mutually_exclusive if len(group) > 1]
         if exclusive:
             schema.setdefault("allOf", []).extend(

@@ -38,7 +38,7 @@ def _json_types(field: serializers.Field) -> tuple[type, ...] | None:
     return None
 
 
-_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array", dict: "an object"}
 
 
 def _wrong_type(field: serializers.Field, value: Any) -> str | None:
@@ -71,12 +71,22 @@ class StrictSerializer(serializers.Serializer):
     #   ``mutually_exclusive``: groups of which at most one may be; both are validated
     #   here and written into the schema (oneOf / not), so a subclass declares them once.
 
+    # - ``schema_variants``: JSON Schemas of which the body must match exactly one, for a
+    #   rule between fields that the serializer's validation (or its service) enforces,
+    #   such as a list's length set by another field; written into the schema as oneOf.
+    # - ``ignore_unknown``: fields it does not know are dropped instead of refused (the
+    #   Node.js face: Express ignored them), and the schema leaves other properties open.
+
+    ignore_unknown: ClassVar[bool] = False
     one_of_required: ClassVar[tuple[str, ...]] = ()
     mutually_exclusive: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    schema_variants: ClassVar[list[dict[str, Any]]] = []
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
+            if self.ignore_unknown and not hasattr(data, "getlist"):
+                data = {name: value for name, value in data.items() if name in self.fields}
+            unknown = [] if self.ignore_unknown else sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
             if not hasattr(data, "getlist"):  # a JSON object, not form or query data
@@ -114,3 +124,10 @@ class QuerySerializer(serializers.Serializer):
         if empty:
             raise serializers.ValidationError(empty)
         return super().to_internal_value(data)
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict[str, Any]:
+    """``data`` run through ``serializer_class``; a 400 (the contract's envelope) when invalid."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
