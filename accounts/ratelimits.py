@@ -109,9 +109,7 @@ def _usage(request, *, group: str, value: str, rate: str, increment: bool, start
         return None
     try:
         if started:
-            return _started_window_usage(
-                caches[settings.RATELIMIT_USE_CACHE], group, value, rate, increment=increment
-            )
+            return _started_window_usage(caches[settings.RATELIMIT_USE_CACHE], group, value, rate, increment=increment)
         usage = get_usage(
             getattr(request, "_request", request),
             group=group,

@@ -68,9 +68,7 @@ def provider_check() -> None:
         return
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         if not getattr(settings, name, ""):
-            raise ServiceUnavailable(
-                f"The AI service is not configured: set {name}.", code="ai_not_configured"
-            )
+            raise ServiceUnavailable(f"The AI service is not configured: set {name}.", code="ai_not_configured")
 
 
 def _provider() -> tuple[str, str]:
@@ -219,9 +217,7 @@ def _usage_of(response: Any) -> dict[str, int]:
     usage = getattr(response, "usage", None)
     if usage is None:
         return {}
-    return {
-        key: int(getattr(usage, key, 0) or 0) for key in ("prompt_tokens", "completion_tokens", "total_tokens")
-    }
+    return {key: int(getattr(usage, key, 0) or 0) for key in ("prompt_tokens", "completion_tokens", "total_tokens")}
 
 
 def _schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -279,9 +275,7 @@ def _json_result(content: str, model: str, usage: dict[str, int]) -> ChatResult:
     try:
         data = json.loads(content)
     except ValueError as error:
-        raise UpstreamError(
-            "The AI service returned an answer Scribe could not use.", code="ai_bad_output"
-        ) from error
+        raise UpstreamError("The AI service returned an answer Scribe could not use.", code="ai_bad_output") from error
     if not isinstance(data, dict):
         raise UpstreamError("The AI service returned an answer Scribe could not use.", code="ai_bad_output")
     return ChatResult(model=model, data=data, usage=usage)
@@ -297,9 +291,7 @@ async def achat_text(*, task: str, messages: list[dict[str, Any]]) -> ChatResult
     return _text_result(*await _achat(task, messages))
 
 
-def chat_json(
-    *, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]
-) -> ChatResult:
+def chat_json(*, task: str, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]) -> ChatResult:
     """A structured answer validated as a JSON object (the schema is enforced by the provider)."""
     return _json_result(*_chat(task, messages, response_format=_schema_format(schema_name, schema)))
 

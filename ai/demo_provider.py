@@ -53,11 +53,43 @@ _COMPRESSED_BYTES_PER_SECOND = 16_000
 # the patient says is history (subjective); the clinician's other lines (greetings,
 # questions) are left out.
 _SECTION_WORDS = {
-    "plan": ("prescribe", "refer", "follow", "come back", "review", "book", "start", "take ", "plan", "we will",
-             "i will", "i'll", "we'll", "advice", "safety", "increase", "reduce", "stop "),
+    "plan": (
+        "prescribe",
+        "refer",
+        "follow",
+        "come back",
+        "review",
+        "book",
+        "start",
+        "take ",
+        "plan",
+        "we will",
+        "i will",
+        "i'll",
+        "we'll",
+        "advice",
+        "safety",
+        "increase",
+        "reduce",
+        "stop ",
+    ),
     "assessment": ("think", "likely", "probably", "diagnos", "sounds like", "impression", "consistent with"),
-    "objective": ("blood pressure", "temperature", "pulse", "saturation", "oxygen", "examin", "heart rate",
-                  "chest", "clear", "looks", "listen", "bpm", "mmhg", "°c"),
+    "objective": (
+        "blood pressure",
+        "temperature",
+        "pulse",
+        "saturation",
+        "oxygen",
+        "examin",
+        "heart rate",
+        "chest",
+        "clear",
+        "looks",
+        "listen",
+        "bpm",
+        "mmhg",
+        "°c",
+    ),
 }
 _DIGIT = re.compile(r"\d")
 _LABEL = re.compile(r"^(?:patient|clinician|doctor|dr|nurse|gp)\s*:\s*", re.IGNORECASE)
@@ -114,7 +146,12 @@ def _merge_parts(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any
         except ValueError:
             continue
         if isinstance(payload, dict) and isinstance(payload.get("parts"), list):
-            sections: dict[str, list[dict[str, Any]]] = {"subjective": [], "objective": [], "assessment": [], "plan": []}
+            sections: dict[str, list[dict[str, Any]]] = {
+                "subjective": [],
+                "objective": [],
+                "assessment": [],
+                "plan": [],
+            }
             for part in payload["parts"]:
                 for name, statements in sections.items():
                     statements.extend((part or {}).get(name) or [])
@@ -141,8 +178,12 @@ def demo_transcription(audio: bytes) -> dict[str, Any]:
         end = min(seconds, start + _SEGMENT_SECONDS)
         words = text if index == 0 else f"Demo transcription continues ({start:.0f} to {end:.0f} s)."
         segments.append({"id": index, "start": start, "end": end, "text": f" {words}"})
-    return {"text": " ".join(s["text"].strip() for s in segments), "language": "english", "duration": seconds,
-            "segments": segments}
+    return {
+        "text": " ".join(s["text"].strip() for s in segments),
+        "language": "english",
+        "duration": seconds,
+        "segments": segments,
+    }
 
 
 # --- the OpenAI protocol -----------------------------------------------------------------

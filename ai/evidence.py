@@ -46,10 +46,34 @@ COMMON_DRUGS = frozenset(
 )
 # Generic-name stems of common classes (-olol beta blockers, -pril ACE inhibitors, ...).
 DRUG_STEMS = (
-    "olol", "pril", "sartan", "statin", "dipine", "cillin", "mycin", "floxacin", "prazole",
-    "tidine", "gliptin", "gliflozin", "parin", "dronate", "lukast", "semide", "thiazide",
-    "triptan", "setron", "azepam", "zolam", "oxetine", "triptyline", "azole", "cycline",
-    "mab", "tinib", "vir",
+    "olol",
+    "pril",
+    "sartan",
+    "statin",
+    "dipine",
+    "cillin",
+    "mycin",
+    "floxacin",
+    "prazole",
+    "tidine",
+    "gliptin",
+    "gliflozin",
+    "parin",
+    "dronate",
+    "lukast",
+    "semide",
+    "thiazide",
+    "triptan",
+    "setron",
+    "azepam",
+    "zolam",
+    "oxetine",
+    "triptyline",
+    "azole",
+    "cycline",
+    "mab",
+    "tinib",
+    "vir",
 )
 _NOT_DRUGS = frozenset({"triazole"})  # room for stems' false friends seen in practice
 
@@ -68,9 +92,7 @@ def _normal_number(text: str) -> str:
     return value.lstrip("0") or "0"
 
 
-def evidence_check(
-    structured: dict[str, Any], valid_seqs: set[int]
-) -> tuple[dict[str, list[dict[str, Any]]], int]:
+def evidence_check(structured: dict[str, Any], valid_seqs: set[int]) -> tuple[dict[str, list[dict[str, Any]]], int]:
     """Statements per section with only real citations; returns (sections, unsupported count).
 
     Raises ``ValueError`` for an answer not shaped as asked (a section that is no list,
@@ -103,9 +125,7 @@ def evidence_check(
 def facts_flag(sections: dict[str, list[dict[str, Any]]], transcript: str) -> list[dict[str, str]]:
     """Numbers, doses and drug names in the summary that the transcript never mentions."""
     numbers_heard = {_normal_number(n) for n in _NUMBER.findall(transcript)}
-    doses_heard = {
-        (_normal_number(n), unit.lower().rstrip("s")) for n, unit in _DOSE.findall(transcript)
-    }
+    doses_heard = {(_normal_number(n), unit.lower().rstrip("s")) for n, unit in _DOSE.findall(transcript)}
     words_heard = {w.lower() for w in _WORD.findall(transcript)}
     flags: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()

@@ -220,9 +220,7 @@ def _fetch_once(url: str, deadline: float) -> tuple[int, str | None, str, bytes]
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    connection = _PinnedHTTPSConnection(
-        host, addresses[0], port, timeout=_left(deadline), context=_ssl_context()
-    )
+    connection = _PinnedHTTPSConnection(host, addresses[0], port, timeout=_left(deadline), context=_ssl_context())
     try:
         connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
         host_header = f"[{host}]" if ":" in host else host

@@ -114,15 +114,11 @@ def _clash_check(transcript: Transcript, segments: list[dict[str, Any]]) -> None
         message = f"The segments would pass seq {SEGMENT_MAX_SEQ}."
         raise InvalidInput(message, errors={"start_seq": [message]})
     stored = dict(
-        Segment.objects.filter(transcript=transcript, seq__in=[s["seq"] for s in segments]).values_list(
-            "seq", "text"
-        )
+        Segment.objects.filter(transcript=transcript, seq__in=[s["seq"] for s in segments]).values_list("seq", "text")
     )
     for segment in segments:
         if stored.get(segment["seq"], segment["text"]) != segment["text"]:
-            raise Conflict(
-                f"Segment {segment['seq']} already exists with different text.", code="segment_conflict"
-            )
+            raise Conflict(f"Segment {segment['seq']} already exists with different text.", code="segment_conflict")
 
 
 def audio_transcribe(

@@ -264,9 +264,7 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
     try:
         sections, unsupported = evidence_check(restored, valid_seqs)
     except ValueError as error:
-        raise UpstreamError(
-            "The AI service returned an answer Scribe could not use.", code="ai_bad_output"
-        ) from error
+        raise UpstreamError("The AI service returned an answer Scribe could not use.", code="ai_bad_output") from error
     flags = facts_flag(sections, job.plain_text)
     summary = sections_render(sections)
     text = text_render(sections)
@@ -275,9 +273,7 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
         "summary": summary,
         "text": text,
         "model": model,
-        "prompt_used": (
-            {"id": str(job.prompt.pk), "prompt_name": job.prompt.name} if job.prompt is not None else None
-        ),
+        "prompt_used": ({"id": str(job.prompt.pk), "prompt_name": job.prompt.name} if job.prompt is not None else None),
         "prompt_source": _prompt_source(job),
         "statements": sections,
         "unsupported_count": unsupported,
@@ -307,9 +303,7 @@ def _finish(job: SummaryJob, data: dict[str, Any], model: str) -> dict[str, Any]
             prompt=job.prompt,
             highlights=job.highlights,
         )
-        answer.update(
-            summary_id=str(stored.pk), version=stored.version, created_at=stored.created_at.isoformat()
-        )
+        answer.update(summary_id=str(stored.pk), version=stored.version, created_at=stored.created_at.isoformat())
     logger.info(
         "summary_generated",
         extra={

@@ -129,9 +129,7 @@ def concepts_search(term: str) -> list[dict[str, str]]:
     """SNOMED CT concepts whose descriptions match ``term`` (at most ``NHS_RESULT_COUNT``)."""
     _check_configured()
     normalised = " ".join(term.lower().split())
-    cache_key = "ai:nhs:expand:" + hashlib.sha256(
-        f"{settings.NHS_VALUESET_URL}\n{normalised}".encode()
-    ).hexdigest()
+    cache_key = "ai:nhs:expand:" + hashlib.sha256(f"{settings.NHS_VALUESET_URL}\n{normalised}".encode()).hexdigest()
     cached = _cache_get(cache_key)
     if cached is not None:
         return cached

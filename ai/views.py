@@ -123,9 +123,7 @@ class AsyncAIViewSet(async_viewsets.ViewSet):
             release_connections()
 
 
-
 class AIViewSet(AsyncAIViewSet):
-
     def get_permissions(self):
         if self.action == "search":
             return [IsPatientOrClinician()]

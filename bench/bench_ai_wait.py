@@ -82,8 +82,9 @@ def server_env(workdir: Path, stub: OpenAIStub) -> dict[str, str]:
 
 def prepare(env: dict[str, str]) -> str:
     """Migrate, create the clinician and consultations; return an access token."""
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     code = (
         "from accounts.models import User\n"
         "from accounts.tokens import token_pair_for\n"
@@ -92,21 +93,48 @@ def prepare(env: dict[str, str]) -> str:
         "[consultation_start(clinician=u, patient_data={'name': f'Patient {n}', 'age': 40}) for n in range(30)]\n"
         "print('TOKEN', token_pair_for(u)['access_token'])\n"
     )
-    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("TOKEN "))
 
 
 def start(kind: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     commands = {
-        "gunicorn": [sys.executable, "-m", "gunicorn", "scribe.wsgi:application", "-c", "gunicorn.conf.py",
-                     "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread"],
-        "uvicorn": [sys.executable, "-m", "gunicorn", "scribe.asgi:application", "-c", "gunicorn.conf.py",
-                    "--bind", f"127.0.0.1:{port}", "--worker-class", "scribe.workers.UvicornWorker"],
+        "gunicorn": [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "scribe.wsgi:application",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+        ],
+        "uvicorn": [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "scribe.asgi:application",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "scribe.workers.UvicornWorker",
+        ],
         "daphne": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "scribe.asgi:application"],
     }
-    process = subprocess.Popen(commands[kind], cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        commands[kind], cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -131,7 +159,9 @@ def stop(process: subprocess.Popen) -> None:
 def wrk(url: str, script: Path, seconds: int) -> dict:
     done = subprocess.run(
         ["wrk", "-t1", "-c4", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url],
-        capture_output=True, text=True, timeout=seconds + 60,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
     )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK ")), None)
     if line is None:
@@ -150,8 +180,9 @@ class AiLoad:
     async def _one(self, client: httpx.AsyncClient, url: str, token: str, n: int) -> None:
         started = time.perf_counter()
         try:
-            response = await client.post(url, json={"query": f"What is asthma? ({n})"},
-                                         headers={"Authorization": f"Bearer {token}"})
+            response = await client.post(
+                url, json={"query": f"What is asthma? ({n})"}, headers={"Authorization": f"Bearer {token}"}
+            )
             self.statuses.append(response.status_code)
         except httpx.HTTPError as error:
             self.statuses.append(type(error).__name__)
@@ -249,8 +280,7 @@ def main() -> int:
             for name in layouts:
                 if name == "wsgi" and round_number > 1:
                     continue  # the before-figure: once is enough (its AI answers take minutes)
-                result = run_layout(name, base=base, env=env, token=token, stub=stub, script=script, args=args,
-                                    log=log)
+                result = run_layout(name, base=base, env=env, token=token, stub=stub, script=script, args=args, log=log)
                 result["round"] = round_number
                 results.append(result)
                 print(json.dumps(result), flush=True)
@@ -258,13 +288,17 @@ def main() -> int:
         stub.close()
 
     print()
-    print(f"{'layout':8} {'round':>5} {'idle p95 before/after':>22} {'loaded p95':>11} {'ratio':>6} "
-          f"{'at provider':>12}  AI answers")
+    print(
+        f"{'layout':8} {'round':>5} {'idle p95 before/after':>22} {'loaded p95':>11} {'ratio':>6} "
+        f"{'at provider':>12}  AI answers"
+    )
     for r in results:
         idle = f"{r['idle']['p95_ms']:.1f}/{r['idle_after']['p95_ms']:.1f} ms"
         loaded = f"{r['loaded']['p95_ms']:.1f} ms" if r["loaded"]["requests"] else "none done"
-        print(f"{r['layout']:8} {r['round']:>5} {idle:>22} {loaded:>11} {r['ratio']:>6} "
-              f"{r['ai_at_provider_at_once']:>12}  {r['ai_statuses']} (slowest {r['ai_slowest_s']} s)")
+        print(
+            f"{r['layout']:8} {r['round']:>5} {idle:>22} {loaded:>11} {r['ratio']:>6} "
+            f"{r['ai_at_provider_at_once']:>12}  {r['ai_statuses']} (slowest {r['ai_slowest_s']} s)"
+        )
 
     figures: dict = {}
     failed = False

@@ -78,7 +78,9 @@ def _run(args: list[str], url: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consultations", type=int, default=20_000)
-    parser.add_argument("--restore-url", default="", help="An empty database to restore into (default: a new SQLite file).")
+    parser.add_argument(
+        "--restore-url", default="", help="An empty database to restore into (default: a new SQLite file)."
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="scribe-bench-backup-") as tmp:
         source = f"sqlite:///{tmp}/source.sqlite3"
@@ -96,8 +98,13 @@ def main() -> int:
     print(f"{'manage.py backup':<28}{backup:>10.1f}")
     print(f"{'manage.py restore (' + engine + ')':<28}{restore:>10.1f}")
     print(f"archive: {size_mb:.1f} MB for {options.consultations} consultations")
-    figures = {"consultations": options.consultations, "backup_s": round(backup, 2),
-               "restore_s": round(restore, 2), "archive_mb": round(size_mb, 1), "restore_engine": engine}
+    figures = {
+        "consultations": options.consultations,
+        "backup_s": round(backup, 2),
+        "restore_s": round(restore, 2),
+        "archive_mb": round(size_mb, 1),
+        "restore_engine": engine,
+    }
     print("BENCH_RESULT " + json.dumps(figures))
     missed = backup > TARGET_SECONDS or restore > TARGET_SECONDS
     if missed:

@@ -34,7 +34,9 @@ def generate_dump(directory: Path, *, consultations: int, users: int, seed: int 
     rng = random.Random(seed)
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     clinicians = max(users - users // 5, 1)
-    docs: dict[str, list[dict]] = {name: [] for name in ("users", "prompts", "consultations", "transcripts", "notes", "blacktokens")}
+    docs: dict[str, list[dict]] = {
+        name: [] for name in ("users", "prompts", "consultations", "transcripts", "notes", "blacktokens")
+    }
     cheap = bcrypt.gensalt(rounds=4)
     user_ids = []
     for index in range(users):
@@ -42,22 +44,38 @@ def generate_dump(directory: Path, *, consultations: int, users: int, seed: int 
         user_ids.append(uid)
         role = "clinician" if index < clinicians else "patient"
         name = f"{'dr' if role == 'clinician' else 'patient'}_{index}"
-        docs["users"].append({
-            "_id": uid, "username": name, "email": f"{name}@example-clinic.nhs.uk",
-            "password": bcrypt.hashpw(f"{name}-pass-123".encode(), cheap).decode(),
-            "role": role, "prompts": [], "notes": [], "transcripts": [],
-            "created_at": start, "__v": 0,
-        })
+        docs["users"].append(
+            {
+                "_id": uid,
+                "username": name,
+                "email": f"{name}@example-clinic.nhs.uk",
+                "password": bcrypt.hashpw(f"{name}-pass-123".encode(), cheap).decode(),
+                "role": role,
+                "prompts": [],
+                "notes": [],
+                "transcripts": [],
+                "created_at": start,
+                "__v": 0,
+            }
+        )
     prompt_ids = []
     for uid in user_ids[:clinicians]:
         for n in range(2):
             pid = ObjectId()
             prompt_ids.append(pid)
-            docs["prompts"].append({
-                "_id": pid, "prompt_name": f"template {n}", "prompt_text": "Summarise as SOAP. UK spelling.",
-                "is_shareable": n == 0, "is_deleted": False, "clinician": uid, "transcript_ids": [],
-                "created_at": start, "updated_at": None,
-            })
+            docs["prompts"].append(
+                {
+                    "_id": pid,
+                    "prompt_name": f"template {n}",
+                    "prompt_text": "Summarise as SOAP. UK spelling.",
+                    "is_shareable": n == 0,
+                    "is_deleted": False,
+                    "clinician": uid,
+                    "transcript_ids": [],
+                    "created_at": start,
+                    "updated_at": None,
+                }
+            )
     prompt_docs = {p["_id"]: p for p in docs["prompts"]}
     for index in range(consultations):
         clinician = user_ids[index % clinicians]
@@ -78,25 +96,58 @@ def generate_dump(directory: Path, *, consultations: int, users: int, seed: int 
         if prompt is not None:
             prompt_docs[prompt]["transcript_ids"].append(tid)
         notes = [ObjectId() for _ in range(index % 2 + 1)]
-        docs["consultations"].append({
-            "_id": cid, "clinician": clinician,
-            "patient": {"name": f"Patient {index}", "age": rng.randint(1, 95), "nhs_number": f"{rng.randint(10**9, 10**10 - 1)}"},
-            "transcript": tid, "notes": notes, "started_at": began, "ended_at": began + dt.timedelta(minutes=12),
-            "status": "ended", "__v": 0,
-        })
-        docs["transcripts"].append({
-            "_id": tid, "clinician": clinician, "consultation": cid, "transcript_text": "\n".join(lines),
-            "summary": {"subjective": f"Presents with {complaint}.", "objective": "Observations recorded.",
-                        "assessment": "Likely benign.", "plan": "Review in 2 weeks."} if index % 2 == 0 else None,
-            "prompt_used": prompt, "created_at": began, "updated_at": began + dt.timedelta(minutes=12),
-        })
+        docs["consultations"].append(
+            {
+                "_id": cid,
+                "clinician": clinician,
+                "patient": {
+                    "name": f"Patient {index}",
+                    "age": rng.randint(1, 95),
+                    "nhs_number": f"{rng.randint(10**9, 10**10 - 1)}",
+                },
+                "transcript": tid,
+                "notes": notes,
+                "started_at": began,
+                "ended_at": began + dt.timedelta(minutes=12),
+                "status": "ended",
+                "__v": 0,
+            }
+        )
+        docs["transcripts"].append(
+            {
+                "_id": tid,
+                "clinician": clinician,
+                "consultation": cid,
+                "transcript_text": "\n".join(lines),
+                "summary": {
+                    "subjective": f"Presents with {complaint}.",
+                    "objective": "Observations recorded.",
+                    "assessment": "Likely benign.",
+                    "plan": "Review in 2 weeks.",
+                }
+                if index % 2 == 0
+                else None,
+                "prompt_used": prompt,
+                "created_at": began,
+                "updated_at": began + dt.timedelta(minutes=12),
+            }
+        )
         for n, nid in enumerate(notes):
-            docs["notes"].append({
-                "_id": nid, "clinician": clinician, "transcript": tid, "consultation": cid,
-                "body": f"Note {n}: follow up on {complaint}.", "created_at": began, "updated_at": began,
-            })
+            docs["notes"].append(
+                {
+                    "_id": nid,
+                    "clinician": clinician,
+                    "transcript": tid,
+                    "consultation": cid,
+                    "body": f"Note {n}: follow up on {complaint}.",
+                    "created_at": began,
+                    "updated_at": began,
+                }
+            )
     for n in range(20):
-        docs["blacktokens"].append({"_id": ObjectId(), "token": f"eyJhbGciOiJIUzI1NiJ9.eyJuIjo{n}fQ.revoked-{n}", "__v": 0})
+        docs["blacktokens"].append(
+            {"_id": ObjectId(), "token": f"eyJhbGciOiJIUzI1NiJ9.eyJuIjo{n}fQ.revoked-{n}", "__v": 0}
+        )
     target = directory / "scribe"
     target.mkdir(parents=True, exist_ok=True)
     for name, items in docs.items():
@@ -119,14 +170,31 @@ def main() -> None:
         counts = generate_dump(dump, consultations=args.consultations, users=args.users)
         print("generated:", ", ".join(f"{n} {name}" for name, n in counts.items()))
 
-        env = {**os.environ, "DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}", "REDIS_URL": ""}
+        env = {
+            **os.environ,
+            "DEBUG": "true",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+            "REDIS_URL": "",
+        }
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
         for label in ("first run", "second run"):
             began = time.perf_counter()
             result = subprocess.run(
-                [*manage, "import_legacy", "--dump", str(dump), "--progress", "off", "--report", str(tmp_path / "r.json")],
-                env=env, cwd=ROOT, capture_output=True, text=True,
+                [
+                    *manage,
+                    "import_legacy",
+                    "--dump",
+                    str(dump),
+                    "--progress",
+                    "off",
+                    "--report",
+                    str(tmp_path / "r.json"),
+                ],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
             )
             elapsed = time.perf_counter() - began
             if result.returncode != 0:

@@ -49,14 +49,25 @@ def main() -> None:
         tmp = Path(tmp_name)
         dump = write(tmp / "dump", generate(args.consultations))
         url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
-        env = {**os.environ, "DEBUG": "true", "DATABASE_URL": url, "REDIS_URL": "", "PYTHONPATH": str(ROOT),
-               "DJANGO_SETTINGS_MODULE": "scribe.settings"}
+        env = {
+            **os.environ,
+            "DEBUG": "true",
+            "DATABASE_URL": url,
+            "REDIS_URL": "",
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "scribe.settings",
+        }
         env.pop("MONGODB_URI", None)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
         began = time.perf_counter()
-        subprocess.run([*manage, "import_legacy", "--dump", str(dump), "--allow-skips", "--progress", "off"],
-                       env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [*manage, "import_legacy", "--dump", str(dump), "--allow-skips", "--progress", "off"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         print(f"import ({args.consultations} consultations): {time.perf_counter() - began:.1f} s")
         failed = False
         for step, label in enumerate(("first export", "1% changed", "nothing changed")):
@@ -66,9 +77,19 @@ def main() -> None:
             cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             began = time.perf_counter()
             done = subprocess.run(
-                [*manage, "export_legacy", "--dump", str(tmp / f"out-{step}"), "--allow-skips", "--report",
-                 str(report)],
-                env=env, cwd=ROOT, capture_output=True, text=True,
+                [
+                    *manage,
+                    "export_legacy",
+                    "--dump",
+                    str(tmp / f"out-{step}"),
+                    "--allow-skips",
+                    "--report",
+                    str(report),
+                ],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
             )
             elapsed = time.perf_counter() - began
             cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -51,74 +51,113 @@ LATER = dt.datetime(2025, 10, 26, 9, 0, tzinfo=dt.UTC)
 
 
 def _summary(rng: random.Random, complaint: str) -> str:
-    s, o, a, p = (f"Reports {complaint}, worse at night. No fever.", "On examination: observations normal.",
-                  "Likely self-limiting.", "Safety-net advice, review in 2 weeks.")
+    s, o, a, p = (
+        f"Reports {complaint}, worse at night. No fever.",
+        "On examination: observations normal.",
+        "Likely self-limiting.",
+        "Safety-net advice, review in 2 weeks.",
+    )
     style = rng.randrange(6)
     if style == 0:
         return f"S: {s}\nO: {o}\nA: {a}\nP: {p}"
     if style == 1:
         return f"**Subjective:** {s}\n\n**Objective:** {o}\n\n**Assessment:** {a}\n\n**Plan:** {p}"
     if style == 2:
-        return (f"### SOAP Note\n\n**Subjective:**\n- {s}\n\n**Objective:**\n- {o}\n\n**Assessment:**\n- {a}\n\n"
-                f"**Plan:**\n- {p}\n\n*This summary is AI-generated and should be reviewed by the clinician.*")
+        return (
+            f"### SOAP Note\n\n**Subjective:**\n- {s}\n\n**Objective:**\n- {o}\n\n**Assessment:**\n- {a}\n\n"
+            f"**Plan:**\n- {p}\n\n*This summary is AI-generated and should be reviewed by the clinician.*"
+        )
     if style == 3:
         return f"## Subjective\n{s}\n\n## Objective\n{o}\n\n## Assessment\n{a}\n\n## Plan\n{p}"
     if style == 4:
-        return (f"Here is the SOAP summary of the consultation:\n\n**S (Subjective):** {s}\n\n**O (Objective):** {o}\n\n"
-                f"**A (Assessment):** {a}\n\n**P (Plan):** {p}")
+        return (
+            f"Here is the SOAP summary of the consultation:\n\n**S (Subjective):** {s}\n\n**O (Objective):** {o}\n\n"
+            f"**A (Assessment):** {a}\n\n**P (Plan):** {p}"
+        )
     return f"Subjective\n- {s}\n\nObjective\n- {o}\n\nAssessment\n- {a}\n\nPlan\n- {p}"
 
 
 def _text(rng: random.Random, complaint: str) -> str:
-    return "\n".join([
-        "Clinician: Good morning, what brings you in today?",
-        f"Patient: I've had {complaint}.",
-        "Clinician: How long has this been going on?",
-        f"Patient: About {rng.randint(2, 40)} days now, a bit worse at night.",
-        "Clinician: Any fever, weight change or other symptoms?",
-        "Patient: No fever. I'm taking paracetamol 1g four times a day.",
-        f"Clinician: Blood pressure today is {rng.randint(105, 150)}/{rng.randint(65, 95)}.",
-        "Clinician: I'd like to arrange some tests and review you in two weeks.",
-    ])
+    return "\n".join(
+        [
+            "Clinician: Good morning, what brings you in today?",
+            f"Patient: I've had {complaint}.",
+            "Clinician: How long has this been going on?",
+            f"Patient: About {rng.randint(2, 40)} days now, a bit worse at night.",
+            "Clinician: Any fever, weight change or other symptoms?",
+            "Patient: No fever. I'm taking paracetamol 1g four times a day.",
+            f"Clinician: Blood pressure today is {rng.randint(105, 150)}/{rng.randint(65, 95)}.",
+            "Clinician: I'd like to arrange some tests and review you in two weeks.",
+        ]
+    )
 
 
 def _token(rng: random.Random, user: ObjectId, username: str) -> str:
     import jwt
 
     iat = int(START.timestamp()) + rng.randint(0, 2_000_000)
-    return jwt.encode({"userID": str(user), "author": username, "iat": iat, "exp": iat + 3600},
-                      "bench-node-secret-0123456789abcdef", algorithm="HS256")
+    return jwt.encode(
+        {"userID": str(user), "author": username, "iat": iat, "exp": iat + 3600},
+        "bench-node-secret-0123456789abcdef",
+        algorithm="HS256",
+    )
 
 
 def generate(consultations: int, seed: int = 11) -> dict[str, list[dict]]:
     rng = random.Random(seed)
-    docs: dict[str, list[dict]] = {n: [] for n in ("users", "prompts", "consultations", "transcripts", "notes", "blacktokens")}
+    docs: dict[str, list[dict]] = {
+        n: [] for n in ("users", "prompts", "consultations", "transcripts", "notes", "blacktokens")
+    }
     cheap = bcrypt.gensalt(rounds=4)
     clinicians = []
     for index in range(max(consultations // 100, 2)):
         uid, name = ObjectId(), f"dr_{index}"
         clinicians.append((uid, name))
-        docs["users"].append({
-            "_id": uid, "username": name, "email": f"{name}@example-clinic.nhs.uk",
-            "password": bcrypt.hashpw(f"{name}-pass-123".encode(), cheap).decode(), "role": "clinician",
-            "createdAt": START, "__v": 0, **({"prompts": [], "notes": [], "transcripts": []} if index % 2 else {}),
-        })
+        docs["users"].append(
+            {
+                "_id": uid,
+                "username": name,
+                "email": f"{name}@example-clinic.nhs.uk",
+                "password": bcrypt.hashpw(f"{name}-pass-123".encode(), cheap).decode(),
+                "role": "clinician",
+                "createdAt": START,
+                "__v": 0,
+                **({"prompts": [], "notes": [], "transcripts": []} if index % 2 else {}),
+            }
+        )
         for n in range(2):
-            docs["prompts"].append({
-                "_id": ObjectId(), "prompt_name": f"template {n}", "prompt_text": "Summarise as SOAP. UK spelling.",
-                "is_shareable": n == 0, "is_deleted": False, "clinician": uid, "transcript_ids": [],
-                "created_at": START, "__v": 0,
-            })
+            docs["prompts"].append(
+                {
+                    "_id": ObjectId(),
+                    "prompt_name": f"template {n}",
+                    "prompt_text": "Summarise as SOAP. UK spelling.",
+                    "is_shareable": n == 0,
+                    "is_deleted": False,
+                    "clinician": uid,
+                    "transcript_ids": [],
+                    "created_at": START,
+                    "__v": 0,
+                }
+            )
     for index in range(consultations):
         clinician, _ = clinicians[index % len(clinicians)]
         began = START + dt.timedelta(minutes=2 * index)
         complaint = rng.choice(COMPLAINTS)
-        patient = {"name": f"Patient {index}", "age": rng.randint(1, 95), "nhs_number": str(rng.randint(10**9, 10**10 - 1))}
+        patient = {
+            "name": f"Patient {index}",
+            "age": rng.randint(1, 95),
+            "nhs_number": str(rng.randint(10**9, 10**10 - 1)),
+        }
         generation = 1 if index % 10 == 0 else 2 if index % 10 == 1 else 3
         if generation == 1:
-            doc = {"_id": ObjectId(), "clinicianId": str(clinician), "transcript": _text(rng, complaint),
-                   "createdAt": began, "patientObject": {"patient_id": f"uuid-{index}", "data": {"patient_data": patient}},
-                   "__v": 0}
+            doc = {
+                "_id": ObjectId(),
+                "clinicianId": str(clinician),
+                "transcript": _text(rng, complaint),
+                "createdAt": began,
+                "patientObject": {"patient_id": f"uuid-{index}", "data": {"patient_data": patient}},
+                "__v": 0,
+            }
             if index % 3 == 0:
                 doc["soapSummary"] = _summary(rng, complaint)
             if index % 4 == 0:
@@ -128,29 +167,59 @@ def generate(consultations: int, seed: int = 11) -> dict[str, list[dict]]:
         cid = ObjectId()
         note_ids = [ObjectId() for _ in range(index % 2 + 1)]
         if generation == 2:
-            docs["consultations"].append({
-                "_id": cid, "consultation_id": str(ObjectId()), "clinician": clinician, "notesIds": note_ids,
-                "prompts_used": [], "started_at": began, "status": "active", "__v": len(note_ids),
-            })
+            docs["consultations"].append(
+                {
+                    "_id": cid,
+                    "consultation_id": str(ObjectId()),
+                    "clinician": clinician,
+                    "notesIds": note_ids,
+                    "prompts_used": [],
+                    "started_at": began,
+                    "status": "active",
+                    "__v": len(note_ids),
+                }
+            )
             transcript = None
         else:
             transcript = ObjectId()
             ended = index % 7 != 0
-            docs["consultations"].append({
-                "_id": cid, "clinician": clinician, "patient": patient, "transcript": transcript, "notes": note_ids,
-                "started_at": began, **({"ended_at": began + dt.timedelta(minutes=12)} if ended else {}),
-                "status": "ended" if ended else "active", "__v": len(note_ids),
-            })
-            docs["transcripts"].append({
-                "_id": transcript, "clinician": clinician, "consultation": cid, "transcript_text": _text(rng, complaint),
-                **({"summary": _summary(rng, complaint)} if ended else {}),
-                "created_at": began, "updated_at": began + dt.timedelta(minutes=12), "__v": 0,
-            })
+            docs["consultations"].append(
+                {
+                    "_id": cid,
+                    "clinician": clinician,
+                    "patient": patient,
+                    "transcript": transcript,
+                    "notes": note_ids,
+                    "started_at": began,
+                    **({"ended_at": began + dt.timedelta(minutes=12)} if ended else {}),
+                    "status": "ended" if ended else "active",
+                    "__v": len(note_ids),
+                }
+            )
+            docs["transcripts"].append(
+                {
+                    "_id": transcript,
+                    "clinician": clinician,
+                    "consultation": cid,
+                    "transcript_text": _text(rng, complaint),
+                    **({"summary": _summary(rng, complaint)} if ended else {}),
+                    "created_at": began,
+                    "updated_at": began + dt.timedelta(minutes=12),
+                    "__v": 0,
+                }
+            )
         for n, nid in enumerate(note_ids):
-            docs["notes"].append({
-                "_id": nid, "clinician": clinician, "transcript": transcript or ObjectId(), "consultation": cid,
-                "body": f"Note {n}: follow up on {complaint}.", "created_at": began, "updated_at": began,
-            })
+            docs["notes"].append(
+                {
+                    "_id": nid,
+                    "clinician": clinician,
+                    "transcript": transcript or ObjectId(),
+                    "consultation": cid,
+                    "body": f"Note {n}: follow up on {complaint}.",
+                    "created_at": began,
+                    "updated_at": began,
+                }
+            )
     for _ in range(max(consultations // 40, 1)):
         uid, name = rng.choice(clinicians)
         docs["blacktokens"].append({"_id": ObjectId(), "blackToken": _token(rng, uid, name)})
@@ -181,13 +250,32 @@ def change_one_percent(docs: dict[str, list[dict]], seed: int = 12) -> dict[str,
     clinician = docs["users"][0]
     for index in range(per):
         cid, tid = ObjectId(), ObjectId()
-        docs["consultations"].append({
-            "_id": cid, "clinician": clinician["_id"], "patient": {"name": f"New {index}"}, "transcript": tid,
-            "notes": [], "started_at": LATER, "status": "active", "__v": 0,
-        })
-        docs["transcripts"].append({"_id": tid, "clinician": clinician["_id"], "consultation": cid,
-                                    "transcript_text": "", "created_at": LATER, "updated_at": LATER, "__v": 0})
-        docs["blacktokens"].append({"_id": ObjectId(), "blackToken": _token(rng, clinician["_id"], clinician["username"])})
+        docs["consultations"].append(
+            {
+                "_id": cid,
+                "clinician": clinician["_id"],
+                "patient": {"name": f"New {index}"},
+                "transcript": tid,
+                "notes": [],
+                "started_at": LATER,
+                "status": "active",
+                "__v": 0,
+            }
+        )
+        docs["transcripts"].append(
+            {
+                "_id": tid,
+                "clinician": clinician["_id"],
+                "consultation": cid,
+                "transcript_text": "",
+                "created_at": LATER,
+                "updated_at": LATER,
+                "__v": 0,
+            }
+        )
+        docs["blacktokens"].append(
+            {"_id": ObjectId(), "blackToken": _token(rng, clinician["_id"], clinician["username"])}
+        )
     return {"documents": total, "changed_or_new": 7 * per}
 
 
@@ -229,20 +317,27 @@ def run_engine(engine: str, database_url: str, dump: Path, changed: Path, tmp: P
         began = time.perf_counter()
         result = subprocess.run(
             [*manage, "import_legacy", *args, "--allow-skips", "--progress", "off", "--report", str(report)],
-            env=env, cwd=ROOT, capture_output=True, text=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         )
         elapsed = time.perf_counter() - began
         cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         if result.returncode != 0:
-            sys.exit(f"{engine} {label} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            sys.exit(
+                f"{engine} {label} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
         timings[label] = round(elapsed, 2)
         timings[f"{label} cpu"] = round(cpu, 2)
         summary = json.loads(report.read_text())
         written = summary["collections"]
         rows = sum(c["created"] + c["updated"] + c["deleted"] + sum(c["extra_rows"].values()) for c in written.values())
-        print(f"\n{engine}: {label}: {elapsed:.1f} s (whole process; CPU {cpu:.1f} s), {rows} rows written, "
-              f"{summary['fingerprinted']} ledger rows, {summary['conflicts']} conflicts")
+        print(
+            f"\n{engine}: {label}: {elapsed:.1f} s (whole process; CPU {cpu:.1f} s), {rows} rows written, "
+            f"{summary['fingerprinted']} ledger rows, {summary['conflicts']} conflicts"
+        )
         print(result.stdout.split("Source:", 1)[-1].split("\n\n")[0])
     return timings
 
@@ -279,7 +374,9 @@ def main() -> None:
             if timings["bulk import"] >= BULK_TARGET:
                 missed.append(f"{engine} bulk import {timings['bulk import']} s >= {BULK_TARGET} s")
             if timings["sync, nothing changed"] >= NOTHING_CHANGED_TARGET:
-                missed.append(f"{engine} nothing-changed sync {timings['sync, nothing changed']} s >= {NOTHING_CHANGED_TARGET} s")
+                missed.append(
+                    f"{engine} nothing-changed sync {timings['sync, nothing changed']} s >= {NOTHING_CHANGED_TARGET} s"
+                )
     print("\nBENCH_RESULT " + json.dumps({"consultations": args.consultations, **results}))
     if missed:
         sys.exit("missed: " + "; ".join(missed))

@@ -76,7 +76,11 @@ class Server:
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", "scribe.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.port: int | None = None
         self.lines: list[str] = []
@@ -185,10 +189,12 @@ def run(n: int, args, env: dict[str, str], slices: list[bytes]) -> dict:
         spread = int(env["LIVE_WINDOW_SLICES"]) * SLICE_SECONDS if args.stagger else 0.0
 
         async def everyone() -> None:
-            await asyncio.gather(*(
-                record(server.port, token, str(c.pk), slices, results[i], spread * i / n)
-                for i, (token, c) in enumerate(people)
-            ))
+            await asyncio.gather(
+                *(
+                    record(server.port, token, str(c.pk), slices, results[i], spread * i / n)
+                    for i, (token, c) in enumerate(people)
+                )
+            )
 
         wall = time.perf_counter()
         asyncio.run(everyone())
@@ -201,11 +207,15 @@ def run(n: int, args, env: dict[str, str], slices: list[bytes]) -> dict:
     expected_texts = [reply(slices[0] + b"".join(body[i : i + window]))["text"] for i in range(0, len(body), window)]
     exact = 0
     for _, consultation in people:
-        rows = list(Segment.objects.filter(transcript=consultation.transcript).order_by("seq").values_list("seq", "text"))
+        rows = list(
+            Segment.objects.filter(transcript=consultation.transcript).order_by("seq").values_list("seq", "text")
+        )
         exact += rows == list(enumerate(expected_texts))
     overheads = [(lat - args.stub_latency) * 1000 for r in results for lat in r["latencies"]]
     provider = server.provider_ms[warm_up_calls:]
-    errors = sorted({e for r in results for e in r["errors"]} | {f"provider call outcome {o}" for o in server.failed_calls})
+    errors = sorted(
+        {e for r in results for e in r["errors"]} | {f"provider call outcome {o}" for o in server.failed_calls}
+    )
     return {
         "recordings": n,
         "seconds": round(wall, 1),
@@ -230,8 +240,11 @@ def main() -> int:
     parser.add_argument("--stub-latency", type=float, default=0.5)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--worker-threads", type=int, default=32, help="LIVE_WORKER_THREADS of the server")
-    parser.add_argument("--stagger", action="store_true",
-                        help="start the recordings spread over one window (default: all at once, the worst case)")
+    parser.add_argument(
+        "--stagger",
+        action="store_true",
+        help="start the recordings spread over one window (default: all at once, the worst case)",
+    )
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="scribe-bench-live-")
@@ -243,12 +256,20 @@ def main() -> int:
     stub.transcription_reply = reply
     stub.delay = args.stub_latency
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("DATABASE_URL", "REDIS_URL", "MONGODB_URI", "DJANGO_"))
     }
     env.update(
-        DEBUG="true", ENV_FILE="", DATABASE_URL=database_url, LOG_LEVEL="INFO", OPENAI_API_KEY="sk-bench",
-        OPENAI_BASE_URL=stub.base_url, AI_MAX_RETRIES="0", AI_DAILY_QUOTA="0", LIVE_WINDOW_SLICES="8",
+        DEBUG="true",
+        ENV_FILE="",
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+        OPENAI_API_KEY="sk-bench",
+        OPENAI_BASE_URL=stub.base_url,
+        AI_MAX_RETRIES="0",
+        AI_DAILY_QUOTA="0",
+        LIVE_WINDOW_SLICES="8",
         LIVE_WORKER_THREADS=str(args.worker_threads),
         PYTHONPATH=str(ROOT),
     )
@@ -257,19 +278,25 @@ def main() -> int:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
 
     slices = media_recorder_slices(webm_from_speech(SPEECH))
-    print(f"audio: {sum(map(len, slices))} bytes WebM/Opus, header + {len(slices) - 1} slices of ~{SLICE_SECONDS} s;"
-          f" stub latency {args.stub_latency} s; database {database_url.split(':')[0]};"
-          f" LIVE_WORKER_THREADS {args.worker_threads}; starts {'spread over one window' if args.stagger else 'all at once'}")
+    print(
+        f"audio: {sum(map(len, slices))} bytes WebM/Opus, header + {len(slices) - 1} slices of ~{SLICE_SECONDS} s;"
+        f" stub latency {args.stub_latency} s; database {database_url.split(':')[0]};"
+        f" LIVE_WORKER_THREADS {args.worker_threads}; starts {'spread over one window' if args.stagger else 'all at once'}"
+    )
     figures, ok = {}, True
-    print(f"{'N':>4} {'wall s':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'call p50':>9} {'call p95':>9}"
-          f" {'RSS base':>9} {'RSS peak':>9} {'KiB/conn':>9} {'exact':>7}")
+    print(
+        f"{'N':>4} {'wall s':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'call p50':>9} {'call p95':>9}"
+        f" {'RSS base':>9} {'RSS peak':>9} {'KiB/conn':>9} {'exact':>7}"
+    )
     for n in args.recordings:
         result = run(n, args, env, slices)
-        print(f"{n:>4} {result['seconds']:>7} {result['overhead_p50_ms']:>8} {result['overhead_p95_ms']:>8}"
-              f" {result['overhead_max_ms']:>8} {result['provider_call_p50_ms']:>9} {result['provider_call_p95_ms']:>9}"
-              f" {result['rss_baseline_mib']:>8}M {result['rss_peak_mib']:>8}M"
-              f" {result['rss_per_connection_kib']:>9} {result['recordings_stored_exactly_once']:>4}/{n}"
-              + (f"  errors: {result['errors']}" if result["errors"] else ""))
+        print(
+            f"{n:>4} {result['seconds']:>7} {result['overhead_p50_ms']:>8} {result['overhead_p95_ms']:>8}"
+            f" {result['overhead_max_ms']:>8} {result['provider_call_p50_ms']:>9} {result['provider_call_p95_ms']:>9}"
+            f" {result['rss_baseline_mib']:>8}M {result['rss_peak_mib']:>8}M"
+            f" {result['rss_per_connection_kib']:>9} {result['recordings_stored_exactly_once']:>4}/{n}"
+            + (f"  errors: {result['errors']}" if result["errors"] else "")
+        )
         for key, value in result.items():
             figures[f"n{n}_{key}"] = value
         ok = ok and result["recordings_stored_exactly_once"] == n and not result["errors"]

@@ -129,11 +129,17 @@ def main() -> int:
     assert body["consultations"][0]["patient"]["name"] == f"Patient {args.consultations - 1}"
 
     print(f"{'request':<40} {'queries':>8} {'p50 ms':>10} {'p95 ms':>10}")
-    print(f"{'GET /api/consultation (10)':<40} {small_queries:>8} {small_timing['p50_ms']:>10} {small_timing['p95_ms']:>10}")
-    print(f"{f'GET /api/consultation ({args.consultations})':<40} {list_queries:>8} "
-          f"{list_timing['p50_ms']:>10} {list_timing['p95_ms']:>10}")
-    print(f"{f'GET /api/prompts ({args.consultations})':<40} {prompt_queries:>8} "
-          f"{prompt_timing['p50_ms']:>10} {prompt_timing['p95_ms']:>10}")
+    print(
+        f"{'GET /api/consultation (10)':<40} {small_queries:>8} {small_timing['p50_ms']:>10} {small_timing['p95_ms']:>10}"
+    )
+    print(
+        f"{f'GET /api/consultation ({args.consultations})':<40} {list_queries:>8} "
+        f"{list_timing['p50_ms']:>10} {list_timing['p95_ms']:>10}"
+    )
+    print(
+        f"{f'GET /api/prompts ({args.consultations})':<40} {prompt_queries:>8} "
+        f"{prompt_timing['p50_ms']:>10} {prompt_timing['p95_ms']:>10}"
+    )
     print(f"list body: {list_bytes / 1e6:.1f} MB; populating took {populate_s:.1f} s")
     result = {
         "consultations": args.consultations,

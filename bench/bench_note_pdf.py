@@ -68,15 +68,20 @@ def main() -> None:
     from documents.services import note_document, note_pdf
     from questionnaires.services import questionnaire_answer
 
-    clinician = User.objects.create_user(email="bench@example.com", password="x" * 16, username="Dr Bench", role="clinician")
+    clinician = User.objects.create_user(
+        email="bench@example.com", password="x" * 16, username="Dr Bench", role="clinician"
+    )
     consultation = consultation_start(
-        clinician=clinician, patient_data={"name": "Leo Jones", "nhs_number": "943 476 5919", "date_of_birth": "1984-02-29"}
+        clinician=clinician,
+        patient_data={"name": "Leo Jones", "nhs_number": "943 476 5919", "date_of_birth": "1984-02-29"},
     )
     paragraph = (
         "Three days of productive cough with green sputum, worse at night, with a mild fever and aches. "
         "No chest pain, haemoptysis or weight loss. Eating and drinking normally; non-smoker. "
     )
-    content = {section: "\n\n".join([paragraph * 3] * 4) for section in ("subjective", "objective", "assessment", "plan")}
+    content = {
+        section: "\n\n".join([paragraph * 3] * 4) for section in ("subjective", "objective", "assessment", "plan")
+    }
     transcript_summary_add(transcript=consultation.transcript, content=content, text="", model="bench", prompt=None)
     summary_sign(transcript=consultation.transcript, version=1, signer=clinician)
     questionnaire_answer(consultation=consultation, instrument="phq9", answers=[1, 1, 2, 1, 0, 1, 1, 0, 0])
@@ -116,15 +121,18 @@ def main() -> None:
     print(f"{'':10} {'p50 ms':>8} {'p95 ms':>8}")
     for name in ("render", "render_cpu", "request", "request_cpu"):
         print(f"{name:10} {result[name]['p50_ms']:>8} {result[name]['p95_ms']:>8}")
-    print("BENCH_RESULT " + json.dumps(
-        {
-            "pages": pages,
-            "render_p95_ms": result["render"]["p95_ms"],
-            "render_cpu_p95_ms": result["render_cpu"]["p95_ms"],
-            "request_p95_ms": result["request"]["p95_ms"],
-            "request_cpu_p95_ms": result["request_cpu"]["p95_ms"],
-        }
-    ))
+    print(
+        "BENCH_RESULT "
+        + json.dumps(
+            {
+                "pages": pages,
+                "render_p95_ms": result["render"]["p95_ms"],
+                "render_cpu_p95_ms": result["render_cpu"]["p95_ms"],
+                "request_p95_ms": result["request"]["p95_ms"],
+                "request_cpu_p95_ms": result["request_cpu"]["p95_ms"],
+            }
+        )
+    )
     if pages != 3:
         print(f"the note was {pages} pages, not 3: adjust the generated text", file=sys.stderr)
         raise SystemExit(2)

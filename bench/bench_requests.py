@@ -73,8 +73,12 @@ def main() -> None:
         "ready": measure(client, "get", "/health/ready", args.requests // 4),
         "not_found": measure(client, "get", "/no/such/path", args.requests // 4),
         "too_large": measure(
-            client, "post", "/api/v1/consultations", args.requests // 4,
-            data=b"x" * 1_200_000, content_type="application/json",
+            client,
+            "post",
+            "/api/v1/consultations",
+            args.requests // 4,
+            data=b"x" * 1_200_000,
+            content_type="application/json",
         ),
     }
     _, peak = tracemalloc.get_traced_memory()

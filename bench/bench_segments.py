@@ -77,8 +77,9 @@ def main() -> int:
     for handler in logging.getLogger().handlers:
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the process)
 
-    clinician = User.objects.create_user("bench@example-clinic.nhs.uk", "bench-password-123", username="bench",
-                                         role="clinician")
+    clinician = User.objects.create_user(
+        "bench@example-clinic.nhs.uk", "bench-password-123", username="bench", role="clinician"
+    )
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token_pair_for(clinician)['access_token']}"}
     client = Client(**auth)
     statuses: dict[int, int] = {}
@@ -88,8 +89,11 @@ def main() -> int:
         started = time.perf_counter()
         response = c.post(
             f"/api/v1/transcripts/{transcript_pk}/segments",
-            {"seq": seq, "text": f"Segment {seq}: the patient describes the symptoms in some detail.",
-             "speaker": "patient"},
+            {
+                "seq": seq,
+                "text": f"Segment {seq}: the patient describes the symptoms in some detail.",
+                "speaker": "patient",
+            },
             content_type="application/json",
         )
         elapsed = (time.perf_counter() - started) * 1000
@@ -157,8 +161,10 @@ def main() -> int:
     print(f"{'measure':<14}{'p50 ms':>10}{'p95 ms':>10}")
     for name, figures in (("append", append), ("retry (200)", retry), ("read", read)):
         print(f"{name:<14}{figures['p50_ms']:>10}{figures['p95_ms']:>10}")
-    print(f"concurrent: {results['concurrent_segments_per_s']} segments/s "
-          f"({results['concurrent_requests_per_s']} requests/s), all stored in order: {concurrent_ok}")
+    print(
+        f"concurrent: {results['concurrent_segments_per_s']} segments/s "
+        f"({results['concurrent_requests_per_s']} requests/s), all stored in order: {concurrent_ok}"
+    )
     print(f"statuses: {dict(sorted(statuses.items()))}")
     print("BENCH_RESULT " + json.dumps(results))
 

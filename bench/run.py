@@ -36,7 +36,7 @@ def figures_from(output: str) -> dict:
     figures: dict = {}
     for line in output.splitlines():
         if line.startswith(MARKER):
-            figures.update(json.loads(line[len(MARKER):]))
+            figures.update(json.loads(line[len(MARKER) :]))
     return figures
 
 

@@ -89,16 +89,22 @@ class ReadOnlyRecordAdmin(admin.ModelAdmin):
 
 @admin.register(Consultation)
 class ConsultationAdmin(ReadOnlyRecordAdmin):
-    search_help_text = (
-        "Search by patient name, NHS number, id, legacy id or the clinician's e-mail address."
-    )
+    search_help_text = "Search by patient name, NHS number, id, legacy id or the clinician's e-mail address."
     list_display = ["id", "clinician", "status", "started_at", "ended_at", "transcript_id", "legacy_id"]
     list_filter = ["status", "started_at", "ended_at"]
     list_select_related = ["clinician", "transcript"]
     date_hierarchy = "started_at"
     fields = [
-        "clinician", "status", "started_at", "ended_at", "legacy_id", "patient", "summary",
-        "transcript_link", "notes_links", "summary_versions",
+        "clinician",
+        "status",
+        "started_at",
+        "ended_at",
+        "legacy_id",
+        "patient",
+        "summary",
+        "transcript_link",
+        "notes_links",
+        "summary_versions",
     ]
     readonly_fields = fields
 
@@ -129,10 +135,10 @@ class ConsultationAdmin(ReadOnlyRecordAdmin):
         data = obj.patient_data if isinstance(obj.patient_data, dict) else {}
         if not data:
             return "-"
-        rows = (
-            (str(key).replace("_", " ").capitalize(), _readable(value)) for key, value in sorted(data.items())
+        rows = ((str(key).replace("_", " ").capitalize(), _readable(value)) for key, value in sorted(data.items()))
+        return format_html(
+            '<dl class="scribe-patient-data">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows)
         )
-        return format_html('<dl class="scribe-patient-data">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
     @admin.display(description="Transcript")
     def transcript_link(self, obj: Consultation) -> str:
@@ -169,8 +175,16 @@ class TranscriptAdmin(ReadOnlyRecordAdmin):
     list_filter = ["consultation__status", "created_at"]
     list_select_related = ["clinician", "consultation"]
     fields = [
-        "consultation", "clinician", "created_at", "updated_at", "legacy_id", "prompt_used",
-        "segments_count", "text_source", "full_text", "current_summary",
+        "consultation",
+        "clinician",
+        "created_at",
+        "updated_at",
+        "legacy_id",
+        "prompt_used",
+        "segments_count",
+        "text_source",
+        "full_text",
+        "current_summary",
     ]
     readonly_fields = fields
 

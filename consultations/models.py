@@ -50,9 +50,7 @@ class Prompt(models.Model):
 
 
 class Consultation(models.Model):
-    clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations"
-    )
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
     patient_data = models.JSONField(default=dict)
     # Lower-cased patient name copied from patient_data for the list's `search` filter.
     patient_name = models.CharField(max_length=200, blank=True, default="")
@@ -76,9 +74,7 @@ class Consultation(models.Model):
 
 class Transcript(models.Model):
     consultation = models.OneToOneField(Consultation, on_delete=models.CASCADE, related_name="transcript")
-    clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcripts"
-    )
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcripts")
     # Set when an older client PUTs the whole text; see consultations.services.
     # NULL (never PUT) and "" (PUT an empty text) mean different things here.
     edited_text = models.TextField(null=True, blank=True)  # noqa: DJ001

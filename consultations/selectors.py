@@ -108,7 +108,9 @@ def _with_documents(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
     # and the notes with their clinician: a fixed number of queries however many rows.
     return qs.select_related("clinician", "transcript", "transcript__prompt_used").prefetch_related(
         Prefetch("notes", queryset=Note.objects.select_related("clinician").order_by("-created_at", "-pk")),
-        Prefetch("transcript__segments", queryset=Segment.objects.order_by("seq").only("pk", "transcript_id", "seq", "text")),
+        Prefetch(
+            "transcript__segments", queryset=Segment.objects.order_by("seq").only("pk", "transcript_id", "seq", "text")
+        ),
         Prefetch(
             "transcript__summaries",
             queryset=Summary.objects.order_by("transcript_id", "-version"),
@@ -190,9 +192,7 @@ def summary_current(*, transcript: Transcript) -> Summary | None:
     versions = getattr(transcript, "summary_versions", None)
     if versions is not None:
         return versions[0] if versions else None
-    return (
-        Summary.objects.filter(transcript=transcript).select_related("prompt").order_by("-version").first()
-    )
+    return Summary.objects.filter(transcript=transcript).select_related("prompt").order_by("-version").first()
 
 
 # --- Notes -------------------------------------------------------------------------

@@ -151,8 +151,16 @@ class ConsultationOutput(serializers.ModelSerializer):
     class Meta:
         model = Consultation
         fields = [
-            "id", "patient_data", "status", "started_at", "ended_at",
-            "transcript", "notes", "summary", "current_summary", "legacy_id",
+            "id",
+            "patient_data",
+            "status",
+            "started_at",
+            "ended_at",
+            "transcript",
+            "notes",
+            "summary",
+            "current_summary",
+            "legacy_id",
         ]
 
     @extend_schema_field(OpenApiTypes.STR)
@@ -232,8 +240,18 @@ class TranscriptOutput(serializers.ModelSerializer):
     class Meta:
         model = Transcript
         fields = [
-            "id", "consultation", "transcript_text", "text_source", "segments_count", "summary",
-            "current_summary", "prompt_used", "prompt_used_name", "highlights", "created_at", "updated_at",
+            "id",
+            "consultation",
+            "transcript_text",
+            "text_source",
+            "segments_count",
+            "summary",
+            "current_summary",
+            "prompt_used",
+            "prompt_used_name",
+            "highlights",
+            "created_at",
+            "updated_at",
             "legacy_id",
         ]
 
@@ -258,7 +276,9 @@ class TranscriptOutput(serializers.ModelSerializer):
         return selectors.transcript_segments_count(transcript=obj)
 
     @extend_schema_field(
-        serializers.DictField(allow_null=True, help_text="The current summary's `{subjective, objective, assessment, plan}`.")
+        serializers.DictField(
+            allow_null=True, help_text="The current summary's `{subjective, objective, assessment, plan}`."
+        )
     )
     def get_summary(self, obj: Transcript) -> dict[str, Any] | None:
         current = self._current(obj)
@@ -344,7 +364,14 @@ class PromptOutput(serializers.ModelSerializer):
     class Meta:
         model = Prompt
         fields = [
-            "id", "prompt_name", "prompt_text", "is_shareable", "owner", "is_owner", "created_at", "updated_at",
+            "id",
+            "prompt_name",
+            "prompt_text",
+            "is_shareable",
+            "owner",
+            "is_owner",
+            "created_at",
+            "updated_at",
             "legacy_id",
         ]
 

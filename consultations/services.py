@@ -99,11 +99,7 @@ def consultation_end(*, consultation: Consultation, summary: str | None = None) 
 
 def _transcript_closed_reason(*, transcript_pk: object) -> str | None:
     """Why the transcript no longer takes segments (read fresh), or None if it does."""
-    row = (
-        Transcript.objects.filter(pk=transcript_pk)
-        .values("edited_text", "consultation__status")
-        .first()
-    )
+    row = Transcript.objects.filter(pk=transcript_pk).values("edited_text", "consultation__status").first()
     if row is None:
         return "This transcript no longer exists."
     if row["consultation__status"] != ConsultationStatus.ACTIVE:
@@ -138,9 +134,7 @@ def _existing_segment(*, transcript: Transcript, seq: int, text: str) -> Segment
         # Only reachable when the conflicting row vanished (its transcript was deleted).
         raise Conflict("The segment could not be stored; please retry.", code="segment_conflict")
     if existing.text != text:
-        raise Conflict(
-            f"Segment {seq} already exists with different text.", code="segment_conflict"
-        )
+        raise Conflict(f"Segment {seq} already exists with different text.", code="segment_conflict")
     return existing
 
 
@@ -411,9 +405,7 @@ def _validate_edits(edits: Any) -> dict[str, str]:
 
 
 def _newest_version(transcript: Transcript) -> int | None:
-    return (
-        Summary.objects.filter(transcript=transcript).order_by("-version").values_list("version", flat=True).first()
-    )
+    return Summary.objects.filter(transcript=transcript).order_by("-version").values_list("version", flat=True).first()
 
 
 def _ai_draft_of(summary: Summary) -> Summary:
@@ -427,9 +419,7 @@ def _ai_draft_of(summary: Summary) -> Summary:
     return draft or summary
 
 
-def summary_sign(
-    *, transcript: Transcript, version: int, signer: Any, edits: dict[str, str] | None = None
-) -> Summary:
+def summary_sign(*, transcript: Transcript, version: int, signer: Any, edits: dict[str, str] | None = None) -> Summary:
     """Sign summary ``version`` of ``transcript``, optionally after ``edits`` (SOAP
     sections replacing the version's text, stored first as a new version that is
     then the one signed).

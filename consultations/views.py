@@ -202,7 +202,9 @@ class TranscriptViewSet(ClinicianViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The caller's notes, newest first", parameters=[NoteFilterInput], responses=NoteOutput(many=True)),
+    list=extend_schema(
+        summary="The caller's notes, newest first", parameters=[NoteFilterInput], responses=NoteOutput(many=True)
+    ),
     create=extend_schema(summary="Add a note to a consultation", request=NoteCreateInput, responses={201: NoteOutput}),
     retrieve=extend_schema(summary="One note", responses=NoteOutput),
     update=extend_schema(summary="Replace a note's body", request=NoteUpdateInput, responses=NoteOutput),

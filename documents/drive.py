@@ -47,9 +47,7 @@ def drive_check() -> None:
     """503 naming the missing setting before anything is rendered or claimed."""
     for name in ("GOOGLE_DRIVE_SERVICE_ACCOUNT_FILE", "GOOGLE_DRIVE_FOLDER_ID"):
         if not getattr(settings, name):
-            raise ServiceUnavailable(
-                f"Google Drive upload is not configured: set {name}.", code="drive_not_configured"
-            )
+            raise ServiceUnavailable(f"Google Drive upload is not configured: set {name}.", code="drive_not_configured")
 
 
 def _retriable(error: Exception) -> bool:
@@ -127,12 +125,20 @@ def drive_find(*, document_id: str) -> DriveFile | None:
     try:
         found = (
             service.files()
-            .list(q=query, fields="files(id,webViewLink)", pageSize=1, supportsAllDrives=True, includeItemsFromAllDrives=True)
+            .list(
+                q=query,
+                fields="files(id,webViewLink)",
+                pageSize=1,
+                supportsAllDrives=True,
+                includeItemsFromAllDrives=True,
+            )
             .execute(num_retries=settings.GOOGLE_DRIVE_MAX_RETRIES)
         )
     except (HttpError, GoogleAuthError, OSError, httplib2.HttpLib2Error) as error:
         logger.warning("drive lookup failed", extra={"error": type(error).__name__})
-        raise ServiceUnavailable("Google Drive is unavailable; please try again later.", code="drive_unavailable") from error
+        raise ServiceUnavailable(
+            "Google Drive is unavailable; please try again later.", code="drive_unavailable"
+        ) from error
     files = found.get("files") or []
     if not files:
         return None
@@ -154,9 +160,7 @@ def drive_upload(*, name: str, data: bytes, app_properties: dict[str, str]) -> D
         "mimeType": "application/pdf",
         "appProperties": app_properties,
     }
-    request = service.files().create(
-        body=metadata, media_body=media, fields="id,webViewLink", supportsAllDrives=True
-    )
+    request = service.files().create(body=metadata, media_body=media, fields="id,webViewLink", supportsAllDrives=True)
     started = time.monotonic()
     try:
         response = _send(request)

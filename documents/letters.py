@@ -33,10 +33,7 @@ PATIENT_SUMMARY_INSTRUCTIONS = (
     "[PLACEHOLDER] as it is). Do not invent facts that are not in the note."
 )
 
-SAFETY_NET = (
-    "If you feel worse or you are worried, contact the practice or call NHS 111. "
-    "In an emergency call 999."
-)
+SAFETY_NET = "If you feel worse or you are worried, contact the practice or call NHS 111. In an emergency call 999."
 
 
 def _note_text(sections: dict[str, str]) -> str:

@@ -144,7 +144,10 @@ def pdf_render(content: PdfContent) -> bytes:
     if content.draft:
         story.append(Paragraph("DRAFT - not signed; not for the record.", styles["heading"]))
     details = Table(
-        [[Paragraph(_text(label), styles["cell"]), Paragraph(_text(value), styles["cell"])] for label, value in content.details],
+        [
+            [Paragraph(_text(label), styles["cell"]), Paragraph(_text(value), styles["cell"])]
+            for label, value in content.details
+        ],
         colWidths=[45 * mm, None],
         hAlign="LEFT",
     )
@@ -167,7 +170,9 @@ def pdf_render(content: PdfContent) -> bytes:
             story.append(Spacer(1, 1.5 * mm))
     for heading, rows in content.tables:
         story.append(Paragraph(_text(heading), styles["heading"]))
-        table = Table([[Paragraph(_text(cell), styles["cell"]) for cell in row] for row in rows], hAlign="LEFT", repeatRows=1)
+        table = Table(
+            [[Paragraph(_text(cell), styles["cell"]) for cell in row] for row in rows], hAlign="LEFT", repeatRows=1
+        )
         table.setStyle(
             TableStyle(
                 [

@@ -9,8 +9,12 @@ TEXT_MAX_CHARS = 2_000
 
 
 class LetterDraftInput(StrictSerializer):
-    recipient = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Referral letters: who it is to.")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_CHARS, help_text="Why this letter.")
+    recipient = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Referral letters: who it is to."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_CHARS, help_text="Why this letter."
+    )
 
 
 class LetterDraftOutput(serializers.Serializer):

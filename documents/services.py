@@ -93,7 +93,9 @@ def note_document(*, consultation: Consultation) -> tuple[Document, Summary]:
     return document, summary
 
 
-def letter_draft(*, user: Any, consultation: Consultation, kind: str, recipient: str = "", reason: str = "") -> dict[str, Any]:
+def letter_draft(
+    *, user: Any, consultation: Consultation, kind: str, recipient: str = "", reason: str = ""
+) -> dict[str, Any]:
     """An AI draft of a letter (text for the clinician to edit; nothing is stored)."""
     summary = note_summary(consultation=consultation)
     if summary is None:
@@ -161,7 +163,13 @@ def _questionnaire_tables(consultation: Consultation) -> list[tuple[str, list[li
     for response in questionnaire_for_consultation(consultation=consultation):
         flags = "URGENT REVIEW: PHQ-9 item 9 above 0" if response.urgent else "-"
         rows.append(
-            [response.get_instrument_display(), str(response.score), response.severity, flags, _date(response.created_at)]
+            [
+                response.get_instrument_display(),
+                str(response.score),
+                response.severity,
+                flags,
+                _date(response.created_at),
+            ]
         )
     return [("Questionnaires", rows)] if len(rows) > 1 else []
 
@@ -192,7 +200,11 @@ def note_pdf(*, consultation: Consultation, document: Document, summary: Summary
 
 
 def letter_pdf(*, consultation: Consultation, document: Document) -> bytes:
-    details = [*_base_details(consultation), ("Letter version", str(document.version)), ("Saved", _date(document.created_at))]
+    details = [
+        *_base_details(consultation),
+        ("Letter version", str(document.version)),
+        ("Saved", _date(document.created_at)),
+    ]
     return pdf_render(
         PdfContent(
             title=DocumentKind(document.kind).label,

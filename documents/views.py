@@ -33,7 +33,9 @@ KINDS = {
 }
 LETTERS = "referral-letter|patient-summary"
 ID = OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH)
-LETTER_KIND = OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["referral-letter", "patient-summary"])
+LETTER_KIND = OpenApiParameter(
+    "kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["referral-letter", "patient-summary"]
+)
 ANY_KIND = OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(KINDS))
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="application/pdf")
 

@@ -19,6 +19,11 @@ def node_paths_without_slash(result, generator, request, public):
     paths = result.get("paths", {})
     for path in list(paths):
         operations = [op for op in paths[path].values() if isinstance(op, dict)]
-        if path != "/" and path.endswith("/") and operations and all(NODE_TAG in op.get("tags", []) for op in operations):
+        if (
+            path != "/"
+            and path.endswith("/")
+            and operations
+            and all(NODE_TAG in op.get("tags", []) for op in operations)
+        ):
             paths[path.rstrip("/")] = paths.pop(path)
     return result

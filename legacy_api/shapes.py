@@ -26,7 +26,13 @@ def user_ref(user: User) -> dict[str, Any]:
 
 
 def user_profile(user: User) -> dict[str, Any]:
-    return {"_id": _id(user.pk), "name": user.username, "email": user.email, "role": user.role, "createdAt": user.created_at}
+    return {
+        "_id": _id(user.pk),
+        "name": user.username,
+        "email": user.email,
+        "role": user.role,
+        "createdAt": user.created_at,
+    }
 
 
 def prompt_ref(prompt: Prompt | None) -> dict[str, Any] | None:

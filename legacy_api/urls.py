@@ -20,17 +20,31 @@ urlpatterns = [
     re_path(r"^users/users/checkEmail/?$", users.CheckEmailDoubledView.as_view(), name="node-check-email-doubled"),
     # Consultations
     re_path(r"^api/consultation/start/?$", records.ConsultationStartView.as_view(), name="node-consultation-start"),
-    re_path(r"^api/consultation/(?P<pk>[^/]+)/end/?$", records.ConsultationEndView.as_view(), name="node-consultation-end"),
-    re_path(r"^api/consultation/(?P<pk>[^/]+)/?$", records.ConsultationDetailView.as_view(), name="node-consultation-detail"),
+    re_path(
+        r"^api/consultation/(?P<pk>[^/]+)/end/?$", records.ConsultationEndView.as_view(), name="node-consultation-end"
+    ),
+    re_path(
+        r"^api/consultation/(?P<pk>[^/]+)/?$", records.ConsultationDetailView.as_view(), name="node-consultation-detail"
+    ),
     re_path(r"^api/consultation/?$", records.ConsultationListView.as_view(), name="node-consultation-list"),
     # Transcripts
-    re_path(r"^api/transcript/update-text/?$", records.TranscriptUpdateTextView.as_view(), name="node-transcript-update-text"),
-    re_path(r"^api/transcript/(?P<pk>[^/]+)/?$", records.TranscriptOfConsultationView.as_view(), name="node-transcript"),
+    re_path(
+        r"^api/transcript/update-text/?$",
+        records.TranscriptUpdateTextView.as_view(),
+        name="node-transcript-update-text",
+    ),
+    re_path(
+        r"^api/transcript/(?P<pk>[^/]+)/?$", records.TranscriptOfConsultationView.as_view(), name="node-transcript"
+    ),
     # Notes (a consultation's id for POST/GET, a note's for PATCH/DELETE)
     re_path(r"^api/notes/(?P<pk>[^/]+)/?$", records.NotesView.as_view(), name="node-notes"),
     # Prompts
     re_path(r"^api/prompts/?$", records.PromptsView.as_view(), name="node-prompts"),
-    re_path(r"^api/prompts/(?P<pk>[^/]+)/add-prompt/(?P<transcript_pk>[^/]+)/?$", records.PromptLinkView.as_view(), name="node-prompt-link"),
+    re_path(
+        r"^api/prompts/(?P<pk>[^/]+)/add-prompt/(?P<transcript_pk>[^/]+)/?$",
+        records.PromptLinkView.as_view(),
+        name="node-prompt-link",
+    ),
     re_path(r"^api/prompts/(?P<pk>[^/]+)/?$", records.PromptDetailView.as_view(), name="node-prompt-detail"),
     # AI
     re_path(r"^api/ai/search/?$", ai.SearchView.as_view(), name="node-ai-search"),

@@ -15,8 +15,17 @@ class QuestionnaireResponseAdmin(ReadOnlyRecordAdmin):
     list_filter = ["instrument", "urgent", "created_at"]
     list_select_related = ["clinician"]
     fields = [
-        "clinician", "consultation", "instrument", "answers", "score", "severity", "flags", "urgent",
-        "reviewed_at", "answered_by", "created_at",
+        "clinician",
+        "consultation",
+        "instrument",
+        "answers",
+        "score",
+        "severity",
+        "flags",
+        "urgent",
+        "reviewed_at",
+        "answered_by",
+        "created_at",
     ]
     readonly_fields = fields
 

@@ -64,8 +64,17 @@ class ResponseOutput(serializers.ModelSerializer):
     class Meta:
         model = QuestionnaireResponse
         fields = [
-            "id", "consultation", "instrument", "answers", "score", "severity", "flags", "urgent",
-            "reviewed_at", "answered_by", "created_at",
+            "id",
+            "consultation",
+            "instrument",
+            "answers",
+            "score",
+            "severity",
+            "flags",
+            "urgent",
+            "reviewed_at",
+            "answered_by",
+            "created_at",
         ]
 
 

@@ -117,9 +117,7 @@ def questionnaire_link_get(*, token: str) -> QuestionnaireLink:
     """The link a token opens, while it is usable. Unknown token: ``NotFound``;
     expired or used: ``LinkGone`` (410)."""
     link = (
-        QuestionnaireLink.objects.select_related("consultation")
-        .filter(token_hash=token_hash(token))
-        .first()
+        QuestionnaireLink.objects.select_related("consultation").filter(token_hash=token_hash(token)).first()
         if isinstance(token, str) and 0 < len(token) <= 200
         else None
     )

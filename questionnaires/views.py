@@ -57,8 +57,8 @@ class ConsultationQuestionnaireViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="A consultation's questionnaires (GET: all of them, oldest first; POST: the clinician enters one)",
         description="Scores, severity bands and flags are computed by the server. PHQ-9 item 9 above 0 "
-        "flags the response (`flags: [\"phq9_item9_self_harm\"]`, `urgent: true`). An unanswered or "
-        "out-of-range item is a `400` naming it (`errors: {\"answers.9\": [...]}`).",
+        'flags the response (`flags: ["phq9_item9_self_harm"]`, `urgent: true`). An unanswered or '
+        'out-of-range item is a `400` naming it (`errors: {"answers.9": [...]}`).',
         parameters=[ID_PARAMETER],
         request=s.AnswerInput,
         responses={200: s.ResponseOutput(many=True), 201: s.ResponseOutput},
@@ -154,8 +154,11 @@ class QuestionnaireLinkView(APIView):
 
     @extend_schema(
         summary="The questions a one-time link asks (no account)",
-        responses={200: s.FormOutput, 404: OpenApiResponse(description="Unknown token."),
-                   410: OpenApiResponse(description="Expired or already used.")},
+        responses={
+            200: s.FormOutput,
+            404: OpenApiResponse(description="Unknown token."),
+            410: OpenApiResponse(description="Expired or already used."),
+        },
         auth=[],
     )
     def get(self, request: Request, token: str) -> Response:
@@ -166,9 +169,12 @@ class QuestionnaireLinkView(APIView):
     @extend_schema(
         summary="Answer through a one-time link (no account; once)",
         request=s.LinkAnswerInput,
-        responses={201: s.LinkAnsweredOutput, 400: OpenApiResponse(description="An item unanswered or out of range."),
-                   404: OpenApiResponse(description="Unknown token."),
-                   410: OpenApiResponse(description="Expired or already used.")},
+        responses={
+            201: s.LinkAnsweredOutput,
+            400: OpenApiResponse(description="An item unanswered or out of range."),
+            404: OpenApiResponse(description="Unknown token."),
+            410: OpenApiResponse(description="Expired or already used."),
+        },
         auth=[],
     )
     def post(self, request: Request, token: str) -> Response:

@@ -51,9 +51,7 @@ JWT_SECRET_KEY = env.str("JWT_SECRET_KEY", default=DEV_JWT_SECRET_KEY if DEBUG e
 # The Node.js backend signed with `tokenSecretKey`; by default the same secret.
 LEGACY_JWT_SECRET_KEY = env.str("LEGACY_JWT_SECRET_KEY", default="") or JWT_SECRET_KEY
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 
 INSTALLED_APPS = [
     # First: its runserver serves HTTP and the WebSocket (scribe.asgi) in one process.
@@ -393,9 +391,7 @@ LOGGING = {
 # (the SDKs and their dependencies), not listed by hand.
 from scribe.core.logging import http_client_logger_names  # noqa: E402
 
-LOGGING["loggers"].update(
-    {name: {"level": "WARNING", "propagate": True} for name in http_client_logger_names()}
-)
+LOGGING["loggers"].update({name: {"level": "WARNING", "propagate": True} for name in http_client_logger_names()})
 
 # --- Backups (issue 17) -------------------------------------------------------------
 # Fernet key(s) of `manage.py backup`/`restore` (comma-separated: the first encrypts, all

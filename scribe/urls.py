@@ -21,7 +21,11 @@ urlpatterns = [
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="docs"),
     # Scribe's ReDoc page: the stock one fetches Google Fonts (no internet, and the CSP says no).
     path("redoc/redoc.standalone.js", docs.redoc_bundle, name="redoc-bundle"),
-    path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema", template_name="scribe/redoc.html"), name="redoc"),
+    path(
+        "redoc",
+        SpectacularRedocView.as_view(url_name="openapi-schema", template_name="scribe/redoc.html"),
+        name="redoc",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/users/", include("accounts.urls")),
     path("api/v1/", include("ai.transcript_urls")),

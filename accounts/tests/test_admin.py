@@ -117,5 +117,7 @@ def test_nobody_registers_as_staff_through_the_api():
 
 def test_it_never_deletes_a_user_even_for_a_superuser(admin_client, clinician):
     assert admin_client.get(f"/admin/accounts/user/{clinician.pk}/delete/").status_code == 403
-    admin_client.post("/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [clinician.pk], "post": "yes"})
+    admin_client.post(
+        "/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [clinician.pk], "post": "yes"}
+    )
     assert User.objects.filter(pk=clinician.pk).exists()

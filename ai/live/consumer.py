@@ -178,7 +178,9 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
             return False
         slot = await _blocking(socket_claim, user_id=user.pk)
         if slot is None:
-            logger.warning("live_too_many_sockets", extra={"connection_id": self.connection_id, "user_id": str(user.pk)})
+            logger.warning(
+                "live_too_many_sockets", extra={"connection_id": self.connection_id, "user_id": str(user.pk)}
+            )
             await self._error(TOO_MANY_SOCKETS)
             await self._close(CLOSE_TOO_MANY)
             return False
@@ -211,11 +213,15 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         except ValueError:
             message = None
         kind = message.get("type") if isinstance(message, dict) else None
-        handler = {
-            "start_recording": self._start,
-            "audio_chunk": self._chunk,
-            "stop_recording": self._stop_requested,
-        }.get(kind) if isinstance(kind, str) else None
+        handler = (
+            {
+                "start_recording": self._start,
+                "audio_chunk": self._chunk,
+                "stop_recording": self._stop_requested,
+            }.get(kind)
+            if isinstance(kind, str)
+            else None
+        )
         if handler is None:
             await self._error(INVALID_FORMAT)
             return
@@ -362,7 +368,9 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
             return None
         if self.stored == 0 and result["segments"]:
             try:
-                self.stored += await _blocking(window_store, target=self.target, segments=result["segments"], offset_ms=0)
+                self.stored += await _blocking(
+                    window_store, target=self.target, segments=result["segments"], offset_ms=0
+                )
             except ConsultationClosed:
                 await self._error(CONSULTATION_ENDED)
         return result["text"] or None
@@ -403,7 +411,11 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
     async def _window(self, window: Window) -> bool:
         recording, target = self.recording, self.target
         audio = recording.window_audio(window)
-        ids = {"connection_id": self.connection_id, "consultation_id": str(target.consultation_id), "window": window.index}
+        ids = {
+            "connection_id": self.connection_id,
+            "consultation_id": str(target.consultation_id),
+            "window": window.index,
+        }
         try:
             result = await awindow_transcribe(user=self.user, audio=audio)
         except ApplicationError as error:
@@ -416,7 +428,7 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
                 await self._error(str(error.detail) if isinstance(error, RateLimited) else UNAVAILABLE)
             return True
         self.error_sent = False
-        offset = first_cluster_ms(audio[len(recording.header or b""):])
+        offset = first_cluster_ms(audio[len(recording.header or b"") :])
         if offset is None:  # no Cluster start in the window: it follows the last one stored
             offset = self.end_ms
         try:

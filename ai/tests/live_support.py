@@ -27,8 +27,12 @@ def heard(audio: bytes) -> dict[str, Any]:
     something different, and the same window always says the same), one segment."""
     digest = hashlib.sha256(audio).digest()
     text = " ".join(WORDS[b % len(WORDS)] for b in digest[:3]).capitalize() + "."
-    return {"text": text, "language": "english", "duration": 4.0,
-            "segments": [{"id": 0, "start": 0.25, "end": 1.5, "text": " " + text}]}
+    return {
+        "text": text,
+        "language": "english",
+        "duration": 4.0,
+        "segments": [{"id": 0, "start": 0.25, "end": 1.5, "text": " " + text}],
+    }
 
 
 def ffprobe_start_ms(audio: bytes) -> int:
@@ -38,7 +42,9 @@ def ffprobe_start_ms(audio: bytes) -> int:
         path.write_bytes(audio)
         out = subprocess.run(
             ["ffprobe", "-v", "error", "-show_entries", "format=start_time", "-of", "csv=p=0", str(path)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     return round(float(out) * 1000)
 

@@ -29,9 +29,7 @@ def test_it_answers_504_when_the_budget_is_spent_and_gives_the_slot_back(
     assert AiUsage.objects.filter(user=clinician).count() == 0
 
 
-@pytest.mark.parametrize(
-    ("fail_status", "status", "code"), [(500, 502, "ai_error"), (429, 503, "ai_unavailable")]
-)
+@pytest.mark.parametrize(("fail_status", "status", "code"), [(500, 502, "ai_error"), (429, 503, "ai_unavailable")])
 def test_it_maps_provider_failures_and_gives_the_slot_back(
     openai_stub, clinician, asgi_client_for, fail_status, status, code
 ):

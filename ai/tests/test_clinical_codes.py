@@ -45,7 +45,11 @@ def test_it_caches_results_per_term(nhs_stub, clinician, client_for):
     client = client_for(clinician)
     first = client.get(URL, {"term": "Fever"})
     again = client.get(URL, {"term": "  fever "})
-    assert first.json() == again.json() == [{"name": "Fever", "code": "386661006", "url": "http://snomed.info/id/386661006"}]
+    assert (
+        first.json()
+        == again.json()
+        == [{"name": "Fever", "code": "386661006", "url": "http://snomed.info/id/386661006"}]
+    )
     assert len(nhs_stub.expand_requests()) == 1
 
 

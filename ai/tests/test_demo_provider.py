@@ -49,7 +49,9 @@ def test_it_summarises_from_the_transcripts_own_sentences_with_real_evidence(
     assert first.status_code == 200, first.content
     body = first.json()
     sentences = dict(Segment.objects.filter(transcript=transcript).values_list("seq", "text"))
-    statements = [s for section in ("subjective", "objective", "assessment", "plan") for s in body["statements"][section]]
+    statements = [
+        s for section in ("subjective", "objective", "assessment", "plan") for s in body["statements"][section]
+    ]
     assert statements, body
     for statement in statements:
         # Every statement is a sentence of the transcript, citing the segment it came from.

@@ -28,7 +28,9 @@ def sent_image_urls(openai_stub) -> list[str]:
 
 def test_it_analyses_a_data_url_image(openai_stub, clinician, client_for):
     openai_stub.chat_replies.append("A small green square.")
-    response = client_for(clinician).post(URL, {"prompt": "Describe this rash.", "images": [PNG_DATA_URL]}, format="json")
+    response = client_for(clinician).post(
+        URL, {"prompt": "Describe this rash.", "images": [PNG_DATA_URL]}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json() == {"answer": "A small green square.", "model": "gpt-4o"}
     assert sent_image_urls(openai_stub) == [PNG_DATA_URL]

@@ -66,7 +66,9 @@ def test_the_live_budget_refuses_with_nodes_error_once_used_up_and_leaves_the_re
     assert AiUsage.objects.filter(user=clinician, quota="ai").count() == 1
 
 
-def test_a_used_up_rest_quota_does_not_stop_live_recording(loop, clinician, consultation, openai_stub, settings, client_for):
+def test_a_used_up_rest_quota_does_not_stop_live_recording(
+    loop, clinician, consultation, openai_stub, settings, client_for
+):
     settings.AI_DAILY_QUOTA = 1
     client = client_for(clinician)
     assert client.post(SEARCH, {"query": "What is asthma?"}, format="json").status_code == 200

@@ -39,7 +39,11 @@ class Server:
     def __init__(self, **env: str) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-e", "tcp:port=0:interface=127.0.0.1", "scribe.asgi:application"],
-            cwd=BASE_DIR, env=child_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=BASE_DIR,
+            env=child_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.lines: list[str] = []
         self.port: int | None = None
@@ -69,8 +73,12 @@ def test_it_records_over_a_real_socket_and_never_logs_the_token(openai_stub, cli
     consultation = consultation_start(clinician=clinician, patient_data={"name": "Alice Example"})
     access = token_pair_for(clinician)["access_token"]
     server = Server(
-        DEBUG="true", DATABASE_URL=database_url(), OPENAI_API_KEY="sk-scribe-test",
-        OPENAI_BASE_URL=openai_stub.base_url, AI_MAX_RETRIES="0", JWT_SECRET_KEY=settings.JWT_SECRET_KEY,
+        DEBUG="true",
+        DATABASE_URL=database_url(),
+        OPENAI_API_KEY="sk-scribe-test",
+        OPENAI_BASE_URL=openai_stub.base_url,
+        AI_MAX_RETRIES="0",
+        JWT_SECRET_KEY=settings.JWT_SECRET_KEY,
     )
     try:
         url = f"ws://127.0.0.1:{server.port}/transcription-stream?token={access}"
@@ -85,7 +93,12 @@ def test_it_records_over_a_real_socket_and_never_logs_the_token(openai_stub, cli
             while messages[-1]["type"] != "recording_stopped":
                 messages.append(json.loads(socket.recv(20)))
         assert [m["type"] for m in messages] == [
-            "recording_started", "transcript", "transcript", "transcript", "transcript", "recording_stopped"
+            "recording_started",
+            "transcript",
+            "transcript",
+            "transcript",
+            "transcript",
+            "recording_stopped",
         ]
         assert messages[-2]["isFinal"] is True
         assert Segment.objects.filter(transcript=consultation.transcript).count() == 3

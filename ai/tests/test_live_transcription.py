@@ -76,10 +76,17 @@ def test_it_streams_a_recording_message_for_message_and_stores_every_window(loop
 
     texts = [window_text(w) for w in WINDOWS]
     assert [m["type"] for m in messages] == [
-        "recording_started", "transcript", "transcript", "transcript", "transcript", "recording_stopped"
+        "recording_started",
+        "transcript",
+        "transcript",
+        "transcript",
+        "transcript",
+        "recording_stopped",
     ]
     assert messages[0] == {
-        "type": "recording_started", "consultationId": str(consultation.pk), "message": "Recording started - Speak now!"
+        "type": "recording_started",
+        "consultationId": str(consultation.pk),
+        "message": "Recording started - Speak now!",
     }
     partials = messages[1:4]
     # The text so far, growing window by window.
@@ -101,7 +108,9 @@ def test_it_streams_a_recording_message_for_message_and_stores_every_window(loop
     # One segment per window, in order, timed from the window's start in the recording.
     rows = stored(consultation)
     assert [(seq, text, speaker) for seq, text, speaker, _, _ in rows] == [
-        (0, texts[0], "unknown"), (1, texts[1], "unknown"), (2, texts[2], "unknown")
+        (0, texts[0], "unknown"),
+        (1, texts[1], "unknown"),
+        (2, texts[2], "unknown"),
     ]
     for (_, _, _, start_ms, end_ms), window in zip(rows, WINDOWS, strict=True):
         window_start = ffprobe_start_ms(HEADER + b"".join(window))
@@ -111,7 +120,9 @@ def test_it_streams_a_recording_message_for_message_and_stores_every_window(loop
     socket.close()
 
 
-def test_it_continues_after_the_last_stored_seq_when_a_recording_restarts(loop, stub, clinician, consultation, client_for):
+def test_it_continues_after_the_last_stored_seq_when_a_recording_restarts(
+    loop, stub, clinician, consultation, client_for
+):
     client_for(clinician).post(
         f"/api/v1/transcripts/{consultation.transcript.pk}/segments",
         {"seq": 7, "text": "Typed before recording.", "speaker": "clinician"},
@@ -152,8 +163,11 @@ def test_it_accepts_a_node_js_token(loop, stub, settings, consultation, clinicia
     clinician.legacy_id = "65a1b2c3d4e5f60718293a4b"
     clinician.save(update_fields=["legacy_id"])
     now = int(time.time())
-    raw = jwt.encode({"userID": clinician.legacy_id, "author": "x", "iat": now, "exp": now + 600},
-                     settings.LEGACY_JWT_SECRET_KEY, algorithm="HS256")
+    raw = jwt.encode(
+        {"userID": clinician.legacy_id, "author": "x", "iat": now, "exp": now + 600},
+        settings.LEGACY_JWT_SECRET_KEY,
+        algorithm="HS256",
+    )
     socket = Socket(loop, f"/transcription-stream?token={raw}")
     assert socket.receive()["type"] == "connection"
     assert socket.record(consultation.pk)[0]["type"] == "recording_started"
@@ -227,10 +241,15 @@ def test_it_refuses_an_ended_consultation(loop, stub, clinician, consultation):
 
 
 def test_it_refuses_a_page_from_another_origin(loop, stub, clinician):
-    socket = Socket(loop, f"/transcription-stream?token={token(clinician)}", headers=[(b"origin", b"https://evil.example")])
+    socket = Socket(
+        loop, f"/transcription-stream?token={token(clinician)}", headers=[(b"origin", b"https://evil.example")]
+    )
     assert socket.accepted is False
-    allowed = Socket(loop, f"/transcription-stream?token={token(clinician)}",
-                     headers=[(b"origin", b"https://scribe.example.nhs.uk"), (b"host", b"scribe.example.nhs.uk")])
+    allowed = Socket(
+        loop,
+        f"/transcription-stream?token={token(clinician)}",
+        headers=[(b"origin", b"https://scribe.example.nhs.uk"), (b"host", b"scribe.example.nhs.uk")],
+    )
     assert allowed.accepted is True
     allowed.close()
 
@@ -240,10 +259,21 @@ def test_it_answers_garbage_with_an_error_and_keeps_the_socket(loop, stub, clini
     socket.receive()
     socket.send({"type": "start_recording", "consultationId": str(consultation.pk)})
     socket.receive()
-    for garbage in ["not json", "[1, 2]", '{"type": "dance"}', '{"no": "type"}', '{"type": 5}',
-                    '{"type": "audio_chunk", "audioData": "%%% not base64"}', '{"type": "audio_chunk"}']:
+    for garbage in [
+        "not json",
+        "[1, 2]",
+        '{"type": "dance"}',
+        '{"no": "type"}',
+        '{"type": 5}',
+        '{"type": "audio_chunk", "audioData": "%%% not base64"}',
+        '{"type": "audio_chunk"}',
+    ]:
         socket.send(garbage)
-        assert socket.receive() == {"type": "error", "message": "Invalid message format", "timestamp": socket_ts(socket)}
+        assert socket.receive() == {
+            "type": "error",
+            "message": "Invalid message format",
+            "timestamp": socket_ts(socket),
+        }
     socket.send_bytes(b"\x00\x01binary")
     assert socket.receive()["message"] == "Invalid message format"
     # Still recording: the real audio goes through.
@@ -262,6 +292,7 @@ def socket_ts(socket) -> object:
     class AnyTimestamp:
         def __eq__(self, other):
             return isinstance(other, str) and other.endswith("Z")
+
     return AnyTimestamp()
 
 
@@ -276,7 +307,10 @@ def test_it_keeps_recording_through_provider_failures(loop, stub, settings, clin
     errors = [m for m in messages if m["type"] == "error"]
     assert [e["message"] for e in errors] == ["Transcription temporarily unavailable"]  # once
     assert [m["type"] for m in messages if m["type"] != "error"] == [
-        "recording_started", "transcript", "transcript", "recording_stopped"
+        "recording_started",
+        "transcript",
+        "transcript",
+        "recording_stopped",
     ]
     assert [(row[0], row[1]) for row in stored(consultation)] == [(0, window_text(WINDOWS[0]))]
     assert messages[-2]["isFinal"] is True
@@ -291,7 +325,11 @@ def test_it_skips_a_window_the_provider_cannot_decode(loop, stub, clinician, con
     with capture_log() as log:
         messages = socket.record(consultation.pk)
     assert [m["type"] for m in messages] == [
-        "recording_started", "transcript", "transcript", "transcript", "recording_stopped"
+        "recording_started",
+        "transcript",
+        "transcript",
+        "transcript",
+        "recording_stopped",
     ]
     assert [row[1] for row in stored(consultation)] == [window_text(WINDOWS[1]), window_text(WINDOWS[2])]
     skipped = [r for r in log.by_logger("scribe.ai.live") if r["message"] == "live_window_skipped"]
@@ -301,7 +339,9 @@ def test_it_skips_a_window_the_provider_cannot_decode(loop, stub, clinician, con
     socket.close()
 
 
-def test_it_stops_a_recording_at_the_byte_limit_and_keeps_what_it_recognised(loop, stub, settings, clinician, consultation):
+def test_it_stops_a_recording_at_the_byte_limit_and_keeps_what_it_recognised(
+    loop, stub, settings, clinician, consultation
+):
     settings.LIVE_MAX_RECORDING_BYTES = len(HEADER) + sum(len(p) for p in BODY[:10])
     settings.LIVE_MEMORY_BUFFER_BYTES = 2048  # spills to a temporary file after a few slices
     socket = Socket(loop, f"/transcription-stream?token={token(clinician)}")
@@ -344,9 +384,13 @@ def test_it_limits_open_sockets_per_user(loop, stub, settings, clinician):
 
 
 def test_it_serves_the_socket_with_the_cache_down(loop, stub, settings, clinician, consultation):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:9/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
     socket = Socket(loop, f"/transcription-stream?token={token(clinician)}")
     assert socket.receive()["type"] == "connection"
     assert socket.record(consultation.pk)[-1]["type"] == "recording_stopped"

@@ -38,7 +38,9 @@ def test_it_summarises_text_with_structured_output_and_the_builtin_prompt(openai
         "assessment": "",
         "plan": "Rest and fluids.",
     }
-    assert body["text"] == "Subjective:\n- Cough for three days.\n\nObjective:\n\nAssessment:\n\nPlan:\n- Rest and fluids."
+    assert (
+        body["text"] == "Subjective:\n- Cough for three days.\n\nObjective:\n\nAssessment:\n\nPlan:\n- Rest and fluids."
+    )
     assert body["model"] == "gpt-4o"
     assert body["prompt_used"] is None
     assert body["summary_id"] is None  # free text is not stored anywhere
@@ -94,7 +96,9 @@ def test_it_uses_the_clinicians_own_prompt(openai_stub, clinician, client_for, m
     assert Summary.objects.get(transcript=transcript).prompt_id == prompt.pk
 
 
-def test_it_uses_another_clinicians_shareable_prompt(openai_stub, clinician, other_clinician, client_for, make_transcript):
+def test_it_uses_another_clinicians_shareable_prompt(
+    openai_stub, clinician, other_clinician, client_for, make_transcript
+):
     transcript = make_transcript(clinician, ["Knee pain."])
     shared = prompt_create(owner=other_clinician, name="Shared", text="Shared template.", is_shareable=True)
     response = client_for(clinician).post(summarize_url(transcript), {"prompt_id": str(shared.pk)}, format="json")

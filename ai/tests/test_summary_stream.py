@@ -56,7 +56,9 @@ def test_it_streams_text_then_the_stored_summary(openai_stub, clinician, asgi_cl
     assert openai_stub.chat_requests()[-1].json["stream"] is True
 
 
-def test_it_answers_json_errors_before_the_stream_starts(openai_stub, clinician, other_clinician, asgi_client_for, make_transcript):
+def test_it_answers_json_errors_before_the_stream_starts(
+    openai_stub, clinician, other_clinician, asgi_client_for, make_transcript
+):
     transcript = make_transcript(clinician, ["Something."])
     url = f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true"
     not_mine = asgi_client_for(other_clinician).post(url, {}, format="json", HTTP_ACCEPT="text/event-stream")
@@ -79,7 +81,9 @@ def test_it_ends_a_broken_stream_with_an_error_event_and_stores_nothing(
 ):
     transcript = make_transcript(clinician, ["Something."])
     openai_stub.garbage = True
-    response = asgi_client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
+    response = asgi_client_for(clinician).post(
+        f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json"
+    )
     assert response.status_code == 200
     name, data = events_of(response)[-1]
     assert name == "error"
@@ -103,7 +107,9 @@ def test_it_ends_a_cut_off_stream_with_an_error_event_and_stores_nothing(
 ):
     transcript = make_transcript(clinician, ["Something."])
     openai_stub.finish_reason = "length"  # the JSON happens to close; the model says it stopped short
-    response = asgi_client_for(clinician).post(f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json")
+    response = asgi_client_for(clinician).post(
+        f"/api/v1/transcripts/{transcript.pk}/summarize?stream=true", {}, format="json"
+    )
     name, data = events_of(response)[-1]
     assert (name, data["status"]) == ("error", 502)
     assert not Summary.objects.filter(transcript=transcript).exists()

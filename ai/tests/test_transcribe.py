@@ -9,7 +9,10 @@ from consultations.models import Segment
 from consultations.services import consultation_end
 
 URL = "/api/v1/ai/transcribe"
-WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00"
+WAV = (
+    b"RIFF\x24\x00\x00\x00WAVEfmt "
+    + b"\x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00"
+)
 
 
 def audio(name="visit.wav", data=WAV, content_type="audio/wav"):
@@ -57,10 +60,14 @@ def test_it_appends_segments_to_a_transcript_idempotently(openai_stub, clinician
     assert Segment.objects.filter(transcript=transcript).count() == 3
 
 
-def test_it_refuses_a_closed_transcript_before_calling_the_provider(openai_stub, clinician, client_for, make_transcript):
+def test_it_refuses_a_closed_transcript_before_calling_the_provider(
+    openai_stub, clinician, client_for, make_transcript
+):
     transcript = make_transcript(clinician, ["Words."])
     consultation_end(consultation=transcript.consultation)
-    response = client_for(clinician).post(URL, {"audio": audio(), "transcript_id": str(transcript.pk)}, format="multipart")
+    response = client_for(clinician).post(
+        URL, {"audio": audio(), "transcript_id": str(transcript.pk)}, format="multipart"
+    )
     assert response.status_code == 409
     assert openai_stub.requests == []
 

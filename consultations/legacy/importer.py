@@ -160,7 +160,11 @@ class LegacyImporter:
         self.report.completed = True
         logger.info(
             "legacy import finished",
-            extra={"rows_written": self.report.rows_written, "skipped": len(self.report.skipped), "dry_run": self.dry_run},
+            extra={
+                "rows_written": self.report.rows_written,
+                "skipped": len(self.report.skipped),
+                "dry_run": self.dry_run,
+            },
         )
         return self.report
 
@@ -209,9 +213,7 @@ class LegacyImporter:
         docs = sorted(self.reader.iter("users"), key=lambda d: str(d.get("_id")))
         counts = self.report.counts("users")
         counts.read = len(docs)
-        existing_by_legacy = dict(
-            User.objects.filter(legacy_id__isnull=False).values_list("legacy_id", "pk")
-        )
+        existing_by_legacy = dict(User.objects.filter(legacy_id__isnull=False).values_list("legacy_id", "pk"))
         # Users imported before resolve references too (a sync reads only new documents).
         self.users.update(existing_by_legacy)
         emails = [normalise_email(d["email"]) for d in docs if isinstance(d.get("email"), str)]
@@ -240,7 +242,9 @@ class LegacyImporter:
                     first = first_by_email[email]
                     aliases[doc_id] = first
                     self._repaired(
-                        "users", doc_id, "duplicate_email_case",
+                        "users",
+                        doc_id,
+                        "duplicate_email_case",
                         f"email differs only in letter case from user {first}; merged into that account",
                     )
                     continue
@@ -254,14 +258,18 @@ class LegacyImporter:
                     pk, other_legacy = existing_by_email[email]
                     if other_legacy is None:
                         self.report.skip(
-                            "users", doc_id, "email_taken",
+                            "users",
+                            doc_id,
+                            "email_taken",
                             "a Scribe account that did not come from the import has this email; link them by hand",
                         )
                         continue
                     first_by_email[email] = doc_id
                     self.users[doc_id] = pk
                     self._repaired(
-                        "users", doc_id, "duplicate_email_case",
+                        "users",
+                        doc_id,
+                        "duplicate_email_case",
                         f"email already belongs to imported user {other_legacy}; merged into that account",
                     )
                     continue
@@ -304,8 +312,10 @@ class LegacyImporter:
         if not isinstance(password, str) or not is_node_bcrypt_hash(password):
             password = rules.UNUSABLE_PASSWORD
             repairs.append(
-                ("missing_field", "no usable $2a$/$2b$ bcrypt password (missing, malformed or cost above 15); "
-                 "the user must reset it")
+                (
+                    "missing_field",
+                    "no usable $2a$/$2b$ bcrypt password (missing, malformed or cost above 15); the user must reset it",
+                )
             )
         # Mongoose wrote ``createdAt``; the earliest example dump said ``created_at``.
         created_at = rules.aware(doc.get("createdAt")) or rules.aware(doc.get("created_at"))
@@ -407,9 +417,7 @@ class LegacyImporter:
         * Transcript text missing: imported empty. ``prompt_used`` dangling: dropped;
           missing while exactly one prompt lists the transcript: that prompt.
         """
-        self.consultations = dict(
-            Consultation.objects.filter(legacy_id__isnull=False).values_list("legacy_id", "pk")
-        )
+        self.consultations = dict(Consultation.objects.filter(legacy_id__isnull=False).values_list("legacy_id", "pk"))
         for consultation_pk, transcript_pk, legacy_id, clinician_pk in Transcript.objects.values_list(
             "consultation_id", "pk", "legacy_id", "clinician_id"
         ):
@@ -481,7 +489,9 @@ class LegacyImporter:
         new_consultations = [p.consultation for p in plans if p.consultation is not None]
         if standalone:
             extra = counts.extra_rows
-            extra["from generation-1 transcripts"] = extra.get("from generation-1 transcripts", 0) + len(new_consultations)
+            extra["from generation-1 transcripts"] = extra.get("from generation-1 transcripts", 0) + len(
+                new_consultations
+            )
         else:
             counts.created += len(new_consultations)
             counts.already_present += len(plans) - len(new_consultations)
@@ -545,7 +555,9 @@ class LegacyImporter:
             clinician = self._user(g1.clinician_hex)
             if clinician is None:
                 self.report.skip(
-                    "transcripts", doc_id, "dangling_reference",
+                    "transcripts",
+                    doc_id,
+                    "dangling_reference",
                     "generation-1 transcript whose clinicianId is not an imported user",
                 )
                 continue
@@ -625,7 +637,11 @@ class LegacyImporter:
         transcript_doc = None
         named = rules.oid_hex(doc.get("transcript"))
         candidate = transcript_docs.get(named) if named else None
-        if candidate is not None and named not in claimed and rules.oid_hex(candidate.get("consultation")) in (None, doc_id):
+        if (
+            candidate is not None
+            and named not in claimed
+            and rules.oid_hex(candidate.get("consultation")) in (None, doc_id)
+        ):
             transcript_doc = candidate
         else:
             fallback = transcript_naming.get(doc_id)
@@ -673,9 +689,16 @@ class LegacyImporter:
             repairs.extend(state.issues)
             plan.segments, plan.summary = state.segments, state.summary
             plan.created_at, plan.updated_at = state.created_at, state.updated_at
-            if rules.oid_hex(transcript_doc.get("clinician")) and self._user(transcript_doc.get("clinician")) != clinician:
-                repair("inconsistent", "transcript's clinician differs from its consultation's; took the consultation's",
-                       "transcripts", transcript_id)
+            if (
+                rules.oid_hex(transcript_doc.get("clinician"))
+                and self._user(transcript_doc.get("clinician")) != clinician
+            ):
+                repair(
+                    "inconsistent",
+                    "transcript's clinician differs from its consultation's; took the consultation's",
+                    "transcripts",
+                    transcript_id,
+                )
             plan.prompt_pk = self._prompt_used(transcript_id, state.prompt_used_hex, prompt_usage, repair)
 
         seen: set[tuple[str, str]] = set()
@@ -693,13 +716,21 @@ class LegacyImporter:
         if used:
             pk = self.prompts.get(used)
             if pk is None:
-                repair("dangling_reference", f"prompt_used {used} is not an imported prompt; dropped",
-                       "transcripts", transcript_id)
+                repair(
+                    "dangling_reference",
+                    f"prompt_used {used} is not an imported prompt; dropped",
+                    "transcripts",
+                    transcript_id,
+                )
             return pk
         listed = [p for p in prompt_usage.get(transcript_id, []) if p in self.prompts]
         if len(listed) == 1:
-            repair("missing_field", f"prompt_used missing; prompt {listed[0]} lists this transcript",
-                   "transcripts", transcript_id)
+            repair(
+                "missing_field",
+                f"prompt_used missing; prompt {listed[0]} lists this transcript",
+                "transcripts",
+                transcript_id,
+            )
             return self.prompts[listed[0]]
         return None
 
@@ -709,7 +740,9 @@ class LegacyImporter:
         have_seqs: dict[Any, set[int]] = {}
         have_summary: set[Any] = set()
         if real_pks:
-            for transcript_pk, seq in Segment.objects.filter(transcript_id__in=real_pks).values_list("transcript_id", "seq"):
+            for transcript_pk, seq in Segment.objects.filter(transcript_id__in=real_pks).values_list(
+                "transcript_id", "seq"
+            ):
                 have_seqs.setdefault(transcript_pk, set()).add(seq)
             have_summary = set(
                 Summary.objects.filter(transcript_id__in=real_pks, version=1).values_list("transcript_id", flat=True)
@@ -722,7 +755,9 @@ class LegacyImporter:
             for seq, (text, speaker) in enumerate(plan.segments):
                 if seq not in done:
                     segments.append(
-                        Segment(transcript_id=transcript_pk, seq=seq, text=text, speaker=speaker, created_at=plan.created_at)
+                        Segment(
+                            transcript_id=transcript_pk, seq=seq, text=text, speaker=speaker, created_at=plan.created_at
+                        )
                     )
             if plan.summary and transcript_pk not in have_summary:
                 content, text = plan.summary
@@ -791,11 +826,13 @@ class LegacyImporter:
         if consultation_pk is None and not named and not via_transcript:
             consultation_pk = self._consultation_at(self._user(doc.get("clinician") or doc.get("clinicianId")), doc_id)
             if consultation_pk is not None:
-                repairs.append((
-                    "no_consultation_link",
-                    "generation-1 note with no consultation; attached to its clinician's consultation "
-                    "that started last before it was written",
-                ))
+                repairs.append(
+                    (
+                        "no_consultation_link",
+                        "generation-1 note with no consultation; attached to its clinician's consultation "
+                        "that started last before it was written",
+                    )
+                )
         if consultation_pk is None or consultation_pk not in self.transcript_of:
             self.report.skip(
                 "notes", doc_id, "dangling_reference", "neither its consultation nor its transcript was imported"
@@ -836,7 +873,9 @@ class LegacyImporter:
         starts = self._starts.setdefault(clinician_pk, {})
         if not isinstance(clinician_pk, _Planned) and clinician_pk not in self._starts_loaded:
             self._starts_loaded.add(clinician_pk)
-            for pk, started_at in Consultation.objects.filter(clinician_id=clinician_pk).values_list("pk", "started_at"):
+            for pk, started_at in Consultation.objects.filter(clinician_id=clinician_pk).values_list(
+                "pk", "started_at"
+            ):
                 starts.setdefault(pk, started_at)
         if not starts:
             return None
@@ -864,7 +903,9 @@ class LegacyImporter:
                     self.report.skip("blacktokens", doc_id, "missing_field", "no token")
                     continue
                 if not rules.looks_like_jwt(token.strip()):
-                    self.report.skip("blacktokens", doc_id, "not_a_token", "not a JWT; no such token could ever be accepted")
+                    self.report.skip(
+                        "blacktokens", doc_id, "not_a_token", "not a JWT; no such token could ever be accepted"
+                    )
                     continue
                 if self.dry_run:
                     key = legacy_revocation_key(token.strip())

@@ -45,7 +45,6 @@ from consultations.models import Consultation, Note, Prompt, Summary, Transcript
 logger = logging.getLogger("scribe.legacy")
 
 
-
 @dataclass
 class Changes:
     new: set[str] = field(default_factory=set)
@@ -261,8 +260,11 @@ class LegacySync:
                     self._conflict(collection, legacy_id, "changed in Node.js but deleted in Scribe; left as it is")
                 continue
             if self._changed_in_scribe(collection, record, entry):
-                self._conflict(collection, legacy_id, "changed in Node.js and in Scribe since the last sync; "
-                               "Scribe's version kept, settle it by hand")
+                self._conflict(
+                    collection,
+                    legacy_id,
+                    "changed in Node.js and in Scribe since the last sync; Scribe's version kept, settle it by hand",
+                )
                 continue
             yield legacy_id, doc, fingerprint, entry, record
 
@@ -278,8 +280,12 @@ class LegacySync:
             if fields:
                 guard = {key: getattr(user, key) for key in ("email", "password", "username", "role")}
                 if not self._apply(User, user, guard, fields):
-                    self.report.skip("users", legacy_id, "not_applied",
-                                     "changed meanwhile in Scribe, or its new email belongs to another account")
+                    self.report.skip(
+                        "users",
+                        legacy_id,
+                        "not_applied",
+                        "changed meanwhile in Scribe, or its new email belongs to another account",
+                    )
                     continue
                 self._updated("users", True)
             self._advance("users", legacy_id, entry, fingerprint, user)
@@ -297,7 +303,9 @@ class LegacySync:
 
     def _update_consultations(self, changed: dict[str, tuple[Document, str, ledger.Entry]]) -> None:
         docs = {legacy_id: doc for legacy_id, (doc, _, _) in changed.items()}
-        wanted = [ObjectId(rules.oid_hex(d.get("transcript"))) for d in docs.values() if rules.oid_hex(d.get("transcript"))]
+        wanted = [
+            ObjectId(rules.oid_hex(d.get("transcript"))) for d in docs.values() if rules.oid_hex(d.get("transcript"))
+        ]
         transcripts = {str(k): v for k, v in self.reader.get_many("transcripts", wanted).items()}
         for legacy_id, doc, fingerprint, entry, consultation in self._each("consultations", changed):
             transcript_doc = transcripts.get(rules.oid_hex(doc.get("transcript")) or "")
@@ -320,7 +328,12 @@ class LegacySync:
                 summary, prompt_hex, updated_at = g1.summary, None, transcript.updated_at
             else:
                 state = transcript_state(legacy_id, doc, transcript.created_at)
-                text, summary, prompt_hex, updated_at = state.text, state.summary, state.prompt_used_hex, state.updated_at
+                text, summary, prompt_hex, updated_at = (
+                    state.text,
+                    state.summary,
+                    state.prompt_used_hex,
+                    state.updated_at,
+                )
             wrote = False
             if text != _current_text(transcript):
                 guard = {"edited_text": transcript.edited_text, "summary_version": transcript.summary_version}
@@ -336,15 +349,23 @@ class LegacySync:
                 guard = {"prompt_used_id": transcript.prompt_used_id, "summary_version": transcript.summary_version}
                 wrote = self._apply(Transcript, transcript, guard, {"prompt_used_id": prompt_pk}) or wrote
             if wrote and updated_at != transcript.updated_at:
-                self._apply(Transcript, transcript, {"summary_version": transcript.summary_version},
-                            {"updated_at": updated_at})
+                self._apply(
+                    Transcript, transcript, {"summary_version": transcript.summary_version}, {"updated_at": updated_at}
+                )
             self._updated("transcripts", wrote)
             if not self.dry_run:
                 transcript = ledger.records("transcripts", [legacy_id])[legacy_id]
             self._advance("transcripts", legacy_id, entry, fingerprint, transcript)
 
-    def _add_summary(self, legacy_id: str, transcript: Transcript, newest: Summary | None,
-                     summary: tuple[dict[str, str], str], prompt_pk: Any, when: Any) -> bool:
+    def _add_summary(
+        self,
+        legacy_id: str,
+        transcript: Transcript,
+        newest: Summary | None,
+        summary: tuple[dict[str, str], str],
+        prompt_pk: Any,
+        when: Any,
+    ) -> bool:
         """The Node summary as the next version (insert-only; the older one stays as history).
         A first summary gets the document's id as ``legacy_id``, as an import gives it."""
         version = (newest.version if newest else 0) + 1
@@ -353,14 +374,22 @@ class LegacySync:
         content, text = summary
         try:
             Summary.objects.create(
-                transcript=transcript, version=version, content=content, text=text, model=SUMMARY_MODEL,
-                prompt_id=prompt_pk, created_at=when, legacy_id=None if newest else legacy_id,
+                transcript=transcript,
+                version=version,
+                content=content,
+                text=text,
+                model=SUMMARY_MODEL,
+                prompt_id=prompt_pk,
+                created_at=when,
+                legacy_id=None if newest else legacy_id,
             )
         except IntegrityError:
             self._conflict("transcripts", legacy_id, "a summary was added in Scribe while syncing; Scribe's kept")
             return False
         self._apply(
-            Transcript, transcript, {"summary_version__lt": version},
+            Transcript,
+            transcript,
+            {"summary_version__lt": version},
             {"summary_version": version, "prompt_used_id": prompt_pk},
         )
         return True
@@ -379,7 +408,9 @@ class LegacySync:
         for legacy_id, (doc, fingerprint, entry) in changed.items():
             token = doc.get("blackToken", doc.get("token"))
             if not isinstance(token, str) or not rules.looks_like_jwt(token.strip()):
-                self.report.skip("blacktokens", legacy_id, "not_a_token", "not a JWT; no such token could ever be accepted")
+                self.report.skip(
+                    "blacktokens", legacy_id, "not_a_token", "not a JWT; no such token could ever be accepted"
+                )
                 continue
             if not self.dry_run:
                 self._updated("blacktokens", legacy_token_revoke(token=token.strip()))
@@ -409,7 +440,11 @@ class LegacySync:
         for name in ("users", "prompts", "consultations", "transcripts", "blacktokens"):
             for legacy_id in changes[name].gone:
                 self.report.issues.append(
-                    Issue(name, legacy_id, KEPT, "gone_from_node",
-                           "no longer in the Node.js database (Node.js never deletes these); kept in Scribe")
+                    Issue(
+                        name,
+                        legacy_id,
+                        KEPT,
+                        "gone_from_node",
+                        "no longer in the Node.js database (Node.js never deletes these); kept in Scribe",
+                    )
                 )
-

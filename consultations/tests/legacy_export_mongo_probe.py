@@ -84,7 +84,9 @@ def main() -> None:
             "node_edited_note": node["notes"].find_one({"_id": edited.pk}),
             "node_deleted_note": node["notes"].find_one({"_id": deleted.pk}),
             "deleted_note": deleted.legacy_id,
-            "legacy_rows": sorted(LegacyDocument.objects.filter(legacy_id=new.legacy_id).values_list("collection", flat=True)),
+            "legacy_rows": sorted(
+                LegacyDocument.objects.filter(legacy_id=new.legacy_id).values_list("collection", flat=True)
+            ),
         }
     sys.stdout.write(json_util.dumps(out))
 

@@ -82,7 +82,9 @@ def _matches(doc: dict, criteria: dict) -> bool:
             [(op, (left, right))] = condition.items()
             if op not in ("$eq", "$in"):
                 raise NotImplementedError(f"$expr operator {op}")
-            if not _compare(_value(doc, left), op, [_value(doc, r) for r in right] if op == "$in" else _value(doc, right)):
+            if not _compare(
+                _value(doc, left), op, [_value(doc, r) for r in right] if op == "$in" else _value(doc, right)
+            ):
                 return False
         elif key.startswith("$"):
             raise NotImplementedError(f"filter operator {key}: {criteria}")
@@ -121,8 +123,12 @@ def _run(pipeline: list[dict], docs: list[dict]) -> list[dict]:
                 projected.append(row)
             docs = projected
         elif name in ("$addFields", "$set"):
-            docs = [{**d, **{k: _value(d, v) for k, v in spec.items()}} if not any(
-                isinstance(v, dict) and "$cond" in v for v in spec.values()) else _lookup_default(d, spec) for d in docs]
+            docs = [
+                {**d, **{k: _value(d, v) for k, v in spec.items()}}
+                if not any(isinstance(v, dict) and "$cond" in v for v in spec.values())
+                else _lookup_default(d, spec)
+                for d in docs
+            ]
         elif name == "$sort":
             for key, direction in reversed(list(spec.items())):
                 docs = sorted(docs, key=lambda d, k=key: _sort_key(_get(d, k)), reverse=direction == -1)
@@ -134,8 +140,10 @@ def _run(pipeline: list[dict], docs: list[dict]) -> list[dict]:
             if spec.get("pipeline"):
                 raise NotImplementedError("$lookup with a pipeline")
             foreign = STORE.get(spec["from"], [])
-            docs = [{**d, spec["as"]: [f for f in foreign if f.get(spec["foreignField"]) == d.get(spec["localField"])]}
-                    for d in docs]
+            docs = [
+                {**d, spec["as"]: [f for f in foreign if f.get(spec["foreignField"]) == d.get(spec["localField"])]}
+                for d in docs
+            ]
         elif name == "$unwind":
             path = spec if isinstance(spec, str) else spec["path"]
             field = path[1:]
@@ -170,8 +178,10 @@ class MemoryCollection(mongo_probe.FakeCollection):
                     raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.name}")
         if candidate.get("legacy_id") is not None:
             for row in self._rows():
-                if row is not ignore and row.get("legacy_id") == candidate["legacy_id"] and self.name != (
-                    "consultations_legacydocument"
+                if (
+                    row is not ignore
+                    and row.get("legacy_id") == candidate["legacy_id"]
+                    and self.name != ("consultations_legacydocument")
                 ):
                     raise DuplicateKeyError(f"E11000 duplicate key error collection: {self.name} legacy_id")
 
@@ -225,8 +235,11 @@ def main() -> None:
 
     directory = sys.argv[1]
     runs = []
-    for args in (["--dump", f"{directory}/before"], ["--sync", "--dump", f"{directory}/after"],
-                 ["--sync", "--dump", f"{directory}/after"]):
+    for args in (
+        ["--dump", f"{directory}/before"],
+        ["--sync", "--dump", f"{directory}/after"],
+        ["--sync", "--dump", f"{directory}/after"],
+    ):
         out = StringIO()
         start = len(WRITES)
         try:

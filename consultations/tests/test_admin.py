@@ -42,8 +42,12 @@ def test_it_lists_records_without_clinical_text(admin_client, records, model):
     page = response.content.decode()
     for secret in (PATIENT, SPOKEN, NOTE, "9434765919", "Summarise as SOAP."):
         assert secret not in page
-    expected_id = {"consultation": consultation.pk, "transcript": consultation.transcript.pk,
-                   "note": note.pk, "prompt": prompt.pk}[model]
+    expected_id = {
+        "consultation": consultation.pk,
+        "transcript": consultation.transcript.pk,
+        "note": note.pk,
+        "prompt": prompt.pk,
+    }[model]
     assert f"/admin/consultations/{model}/{expected_id}/change/" in page
 
 
@@ -63,9 +67,7 @@ def test_it_shows_clinical_text_read_only_on_the_detail_pages(admin_client, reco
 
 def test_it_refuses_changes_from_the_admin(admin_client, records):
     _consultation, note, _prompt = records
-    response = admin_client.post(
-        f"/admin/consultations/note/{note.pk}/change/", {"body": "tampered"}
-    )
+    response = admin_client.post(f"/admin/consultations/note/{note.pk}/change/", {"body": "tampered"})
     assert response.status_code == 403
     note.refresh_from_db()
     assert note.body == NOTE
@@ -110,8 +112,12 @@ def every_record(records):
     assert isinstance(summary, Summary)
     segment = Segment.objects.get(transcript=transcript, seq=0)
     return [
-        ("consultation", consultation), ("transcript", transcript), ("segment", segment),
-        ("summary", summary), ("note", note), ("prompt", prompt),
+        ("consultation", consultation),
+        ("transcript", transcript),
+        ("segment", segment),
+        ("summary", summary),
+        ("note", note),
+        ("prompt", prompt),
     ]
 
 

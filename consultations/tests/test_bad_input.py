@@ -57,7 +57,9 @@ def test_it_rejects_a_body_that_is_not_json(client_for, clinician):
     before = counts()
     broken = client.generic("POST", "/api/v1/consultations/start", "{not json", content_type="application/json")
     assert_invalid(broken)
-    form = client.generic("POST", "/api/v1/consultations/start", "a=b", content_type="application/x-www-form-urlencoded")
+    form = client.generic(
+        "POST", "/api/v1/consultations/start", "a=b", content_type="application/x-www-form-urlencoded"
+    )
     assert form.status_code == 415
     assert form.json()["code"] == "unsupported_media_type"
     array = client.post("/api/v1/consultations/start", [{"patient_data": {"name": "x"}}], format="json")

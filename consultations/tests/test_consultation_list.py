@@ -76,7 +76,11 @@ def test_it_searches_by_patient_name_case_insensitively(client_for, clinician):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("status=paused", "status"), ("started_after=yesterday", "started_after"), ("started_before=2025-13-01", "started_before")],
+    [
+        ("status=paused", "status"),
+        ("started_after=yesterday", "started_after"),
+        ("started_before=2025-13-01", "started_before"),
+    ],
 )
 def test_it_rejects_bad_filters(client_for, clinician, query, field):
     consultation_for(clinician)
@@ -94,9 +98,7 @@ def test_it_answers_404_for_a_page_that_does_not_exist(client_for, clinician, qu
     assert response.json()["code"] == "not_found"
 
 
-def test_it_lists_a_page_of_50_in_a_fixed_number_of_queries(
-    client_for, clinician, django_assert_max_num_queries
-):
+def test_it_lists_a_page_of_50_in_a_fixed_number_of_queries(client_for, clinician, django_assert_max_num_queries):
     prompt = prompt_for(clinician)
     for i in range(50):
         consultation = consultation_for(clinician, f"patient {i}")

@@ -21,9 +21,11 @@ from consultations.tests.factories import consultation_for, note_for, prompt_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-schema = schemathesis.openapi.from_wsgi("/openapi.json", get_wsgi_application()).include(
-    path_regex=r"^/api/v1/(consultations|transcripts|notes|prompts)/"
-).exclude(path_regex=r"summarize")
+schema = (
+    schemathesis.openapi.from_wsgi("/openapi.json", get_wsgi_application())
+    .include(path_regex=r"^/api/v1/(consultations|transcripts|notes|prompts)/")
+    .exclude(path_regex=r"summarize")
+)
 
 
 @pytest.fixture

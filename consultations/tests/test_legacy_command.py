@@ -22,8 +22,15 @@ def test_it_writes_the_full_report_as_json(tmp_path):
     report_file = tmp_path / "report.json"
 
     with pytest.raises(CommandError):
-        call_command("import_legacy", "--dump", str(SAMPLE_DUMP), "--report", str(report_file), stdout=StringIO(),
-                     stderr=StringIO())
+        call_command(
+            "import_legacy",
+            "--dump",
+            str(SAMPLE_DUMP),
+            "--report",
+            str(report_file),
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
 
     report = json.loads(report_file.read_text())
     assert report["completed"] is True
@@ -76,8 +83,9 @@ def test_it_needs_exactly_one_source():
 
 def test_it_draws_a_progress_bar_per_collection_when_asked(tmp_path):
     err = StringIO()
-    call_command("import_legacy", "--dump", str(SAMPLE_DUMP), "--allow-skips", "--progress", "bar",
-                 stdout=StringIO(), stderr=err)
+    call_command(
+        "import_legacy", "--dump", str(SAMPLE_DUMP), "--allow-skips", "--progress", "bar", stdout=StringIO(), stderr=err
+    )
 
     bars = err.getvalue()
     assert "consultations" in bars
@@ -91,10 +99,22 @@ def test_it_prints_plain_progress_lines_without_a_terminal(tmp_path):
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True, timeout=120)
 
-    first = subprocess.run([*manage, "import_legacy", "--dump", str(SAMPLE_DUMP)],
-                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    second = subprocess.run([*manage, "import_legacy", "--dump", str(SAMPLE_DUMP), "--allow-skips"],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        [*manage, "import_legacy", "--dump", str(SAMPLE_DUMP)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    second = subprocess.run(
+        [*manage, "import_legacy", "--dump", str(SAMPLE_DUMP), "--allow-skips"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert first.returncode == 3, first.stderr
     assert "consultations: 40/40 done\n" in first.stderr

@@ -72,8 +72,9 @@ def change_through_the_api(openai_stub) -> dict[str, Any]:
     leo = User.objects.get(legacy_id=LEO["id"])
     client = logged_in(LEO["email"], LEO["password"])  # re-hashes the Node.js bcrypt password with Argon2
 
-    started = client.post("/api/v1/consultations/start", {"patient_data": {"name": "Ada Lovelace", "age": 36}},
-                          format="json")
+    started = client.post(
+        "/api/v1/consultations/start", {"patient_data": {"name": "Ada Lovelace", "age": 36}}, format="json"
+    )
     assert started.status_code == 201, started.content
     new_consultation = Consultation.objects.get(pk=started.json()["id"])
     transcript = new_consultation.transcript
@@ -84,31 +85,48 @@ def change_through_the_api(openai_stub) -> dict[str, Any]:
     assert client.post(f"/api/v1/consultations/{new_consultation.pk}/end", {}, format="json").status_code == 200
 
     # An imported consultation still active (its transcript takes a new text).
-    imported = Consultation.objects.filter(clinician=leo, legacy_id__isnull=False, status="active").order_by(
-        "legacy_id").first()
+    imported = (
+        Consultation.objects.filter(clinician=leo, legacy_id__isnull=False, status="active")
+        .order_by("legacy_id")
+        .first()
+    )
     leo_notes = list(Note.objects.filter(clinician=leo, legacy_id__isnull=False).order_by("legacy_id"))
     assert len(leo_notes) >= 2
     edited_note, deleted_note = leo_notes[0], leo_notes[-1]
-    assert client.patch(f"/api/v1/notes/{edited_note.pk}", {"body": "Reviewed: cough settling."},
-                        format="json").status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/notes/{edited_note.pk}", {"body": "Reviewed: cough settling."}, format="json"
+        ).status_code
+        == 200
+    )
     assert client.delete(f"/api/v1/notes/{deleted_note.pk}").status_code == 204
     added = client.post("/api/v1/notes/", {"consultation": str(imported.pk), "body": "Phoned: better."}, format="json")
     assert added.status_code == 201, added.content
     edited_transcript = imported.transcript
-    assert client.put(f"/api/v1/transcripts/{edited_transcript.pk}",
-                      {"transcript_text": "Clinician: How is the cough?\nPatient: Much better."},
-                      format="json").status_code == 200
+    assert (
+        client.put(
+            f"/api/v1/transcripts/{edited_transcript.pk}",
+            {"transcript_text": "Clinician: How is the cough?\nPatient: Much better."},
+            format="json",
+        ).status_code
+        == 200
+    )
 
-    created_prompt = client.post("/api/v1/prompts/", {"prompt_name": "Asthma review", "prompt_text": "Summarise."},
-                                 format="json")
+    created_prompt = client.post(
+        "/api/v1/prompts/", {"prompt_name": "Asthma review", "prompt_text": "Summarise."}, format="json"
+    )
     assert created_prompt.status_code == 201, created_prompt.content
     removed_prompt = Prompt.objects.get(legacy_id="68f7c8795b4bae6b016dbfd3")
     assert client.delete(f"/api/v1/prompts/{removed_prompt.pk}").status_code == 204
 
     registered = APIClient().post(
         "/api/v1/users/register",
-        {"username": "dr_new", "email": "dr.new@example-clinic.nhs.uk", "password": "a-Long-passw0rd!",
-         "role": "clinician"},
+        {
+            "username": "dr_new",
+            "email": "dr.new@example-clinic.nhs.uk",
+            "password": "a-Long-passw0rd!",
+            "role": "clinician",
+        },
         format="json",
     )
     assert registered.status_code == 201, registered.content
@@ -126,8 +144,9 @@ def change_through_the_api(openai_stub) -> dict[str, Any]:
     }
 
 
-def apply_export(docs: dict[str, list[dict[str, Any]]], exported: dict[str, list[dict[str, Any]]],
-                 deleted: dict[str, list[str]]) -> None:
+def apply_export(
+    docs: dict[str, list[dict[str, Any]]], exported: dict[str, list[dict[str, Any]]], deleted: dict[str, list[str]]
+) -> None:
     """What the rollback does to the Node.js database (``apply-rollback.js``): users and
     prompts merged into the document with the same _id, the others replaced, then deletions."""
     for name, written in exported.items():
@@ -162,28 +181,52 @@ def records() -> dict[str, dict[str, tuple]]:
             u.legacy_id: (u.email, u.username, u.role, u.is_active, ms(u.created_at)) for u in User.objects.all()
         },
         "prompts": {
-            p.legacy_id: (users[p.owner_id], p.name, p.text, p.is_shareable, p.is_deleted, ms(p.created_at),
-                          ms(p.updated_at))
+            p.legacy_id: (
+                users[p.owner_id],
+                p.name,
+                p.text,
+                p.is_shareable,
+                p.is_deleted,
+                ms(p.created_at),
+                ms(p.updated_at),
+            )
             for p in Prompt.objects.all()
         },
         "consultations": {
-            c.legacy_id: (users[c.clinician_id], json.dumps(c.patient_data, sort_keys=True), c.status,
-                          ms(c.started_at), ms(c.ended_at), transcripts[c.transcript.pk],
-                          sorted(notes_of.get(c.legacy_id, ())))
+            c.legacy_id: (
+                users[c.clinician_id],
+                json.dumps(c.patient_data, sort_keys=True),
+                c.status,
+                ms(c.started_at),
+                ms(c.ended_at),
+                transcripts[c.transcript.pk],
+                sorted(notes_of.get(c.legacy_id, ())),
+            )
             for c in Consultation.objects.select_related("transcript")
         },
         "transcripts": {},
         "notes": {
-            n.legacy_id: (consultations[n.consultation_id], transcripts[n.transcript_id], users[n.clinician_id],
-                          n.body, ms(n.created_at), ms(n.updated_at))
+            n.legacy_id: (
+                consultations[n.consultation_id],
+                transcripts[n.transcript_id],
+                users[n.clinician_id],
+                n.body,
+                ms(n.created_at),
+                ms(n.updated_at),
+            )
             for n in Note.objects.all()
         },
     }
     for t in Transcript.objects.prefetch_related("summaries"):
         newest = max(t.summaries.all(), key=lambda s: s.version, default=None)
         out["transcripts"][t.legacy_id] = (
-            consultations[t.consultation_id], users[t.clinician_id], transcript_text(transcript=t),
-            newest.text if newest else None, prompts.get(t.prompt_used_id), ms(t.created_at), ms(t.updated_at),
+            consultations[t.consultation_id],
+            users[t.clinician_id],
+            transcript_text(transcript=t),
+            newest.text if newest else None,
+            prompts.get(t.prompt_used_id),
+            ms(t.created_at),
+            ms(t.updated_at),
         )
     return out
 
@@ -200,8 +243,13 @@ def test_it_exports_api_changes_that_node_accepts_and_that_import_back_to_the_sa
     # New records got an ObjectId, kept as their legacy_id (on every engine).
     new_consultation = Consultation.objects.get(pk=changed["new_consultation"])
     new_user = User.objects.get(pk=changed["new_user"])
-    for record in (new_consultation, Transcript.objects.get(pk=changed["new_transcript"]), new_user,
-                   Note.objects.get(pk=changed["added_note"]), Prompt.objects.get(pk=changed["new_prompt"])):
+    for record in (
+        new_consultation,
+        Transcript.objects.get(pk=changed["new_transcript"]),
+        new_user,
+        Note.objects.get(pk=changed["added_note"]),
+        Prompt.objects.get(pk=changed["new_prompt"]),
+    ):
         assert ObjectId.is_valid(record.legacy_id or "")
     assert new_consultation.legacy_id in ids["consultations"]
     assert new_user.legacy_id in ids["users"]
@@ -219,8 +267,11 @@ def test_it_exports_api_changes_that_node_accepts_and_that_import_back_to_the_sa
     assert new_transcript["consultation"] == ObjectId(new_consultation.legacy_id)
     consultation_doc = next(d for d in exported["consultations"] if str(d["_id"]) == changed["imported_consultation"])
     assert ObjectId(Note.objects.get(pk=changed["added_note"]).legacy_id) in consultation_doc["notes"]
-    leo_doc = next(d for d in exported.get("users", []) if str(d["_id"]) == LEO["id"]) if LEO["id"] in ids.get(
-        "users", ()) else None
+    leo_doc = (
+        next(d for d in exported.get("users", []) if str(d["_id"]) == LEO["id"])
+        if LEO["id"] in ids.get("users", ())
+        else None
+    )
     assert leo_doc is None or "password" not in leo_doc  # Node.js keeps the bcrypt hash Scribe re-hashed
 
     # Every exported document passes the Node.js app's own Mongoose models.
@@ -269,8 +320,9 @@ def test_the_mongoose_check_refuses_what_node_would_not_save(tmp_path):
     """The validation is real: documents the Node.js models refuse are reported, each with why."""
     clinician = ObjectId()
     bad = {
-        "notes": [{"_id": ObjectId(), "clinician": clinician, "transcript": ObjectId(), "consultation": ObjectId(),
-                   "__v": 0}],
+        "notes": [
+            {"_id": ObjectId(), "clinician": clinician, "transcript": ObjectId(), "consultation": ObjectId(), "__v": 0}
+        ],
         "consultations": [{"_id": ObjectId(), "clinician": clinician, "status": "closed", "extra": 1}],
         "users": [{"_id": ObjectId(), "username": "a", "email": "A@B.C", "password": "x", "role": "clinician"}],
     }
@@ -283,7 +335,8 @@ def test_the_mongoose_check_refuses_what_node_would_not_save(tmp_path):
 
     assert checked["notes"]["failures"][0]["problems"] == ["invalid body: required", "not in the schema: __v"]
     assert sorted(checked["consultations"]["failures"][0]["problems"]) == [
-        "invalid status: enum", "not in the schema: extra",
+        "invalid status: enum",
+        "not in the schema: extra",
     ]
     assert checked["users"]["failures"][0]["problems"] == ["changed when cast: email"]
 
@@ -304,15 +357,26 @@ def test_the_apply_script_merges_users_and_prompts_replaces_the_rest_and_deletes
     writer.close()
 
     done = subprocess.run(
-        ["node", str(HARNESS / "apply_script_calls.js"), str(tmp_path / "rollback" / "apply-rollback.js"),
-         json.dumps(["users", "notes"])],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            "node",
+            str(HARNESS / "apply_script_calls.js"),
+            str(tmp_path / "rollback" / "apply-rollback.js"),
+            json.dumps(["users", "notes"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     calls = json.loads(done.stdout)
     merges = {c["name"]: c["pipeline"][0]["$merge"] for c in calls if c["op"] == "aggregate"}
-    assert merges["users"] == {"into": {"db": "scribe", "coll": "users"}, "on": "_id", "whenMatched": "merge",
-                               "whenNotMatched": "insert"}
+    assert merges["users"] == {
+        "into": {"db": "scribe", "coll": "users"},
+        "on": "_id",
+        "whenMatched": "merge",
+        "whenNotMatched": "insert",
+    }
     assert merges["notes"]["whenMatched"] == "replace"
     assert all(c["database"] == "scribe_rollback" for c in calls if c["op"] == "aggregate")
     assert {"op": "deleteMany", "database": "scribe", "name": "notes", "ids": [f"ObjectId({gone})"]} in calls
@@ -329,8 +393,12 @@ def test_the_exports_plain_row_transcripts_fingerprint_as_the_models_do(client_f
     import_dump(NODE_DUMP)
     leo = User.objects.get(legacy_id=LEO["id"])
     transcript = Transcript.objects.filter(clinician=leo, consultation__status="active").first()
-    assert client_for(leo).put(f"/api/v1/transcripts/{transcript.pk}", {"transcript_text": "Edited."},
-                               format="json").status_code == 200
+    assert (
+        client_for(leo)
+        .put(f"/api/v1/transcripts/{transcript.pk}", {"transcript_text": "Edited."}, format="json")
+        .status_code
+        == 200
+    )
     exporter = LegacyExporter(DumpWriter("/nonexistent-never-written"), dry_run=True)
     views = {view.pk: view for batch in exporter._transcript_views() for view in batch}
     models = Transcript.objects.select_related("prompt_used").prefetch_related("segments", "summaries")

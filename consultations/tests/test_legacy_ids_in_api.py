@@ -55,7 +55,9 @@ def test_it_does_not_let_a_client_set_a_legacy_id(client_for, clinician):
     consultation = consultation_for(clinician)
     note = note_for(consultation)
 
-    response = client_for(clinician).patch(f"/api/v1/notes/{note.pk}", {"body": "x", "legacy_id": "a" * 24}, format="json")
+    response = client_for(clinician).patch(
+        f"/api/v1/notes/{note.pk}", {"body": "x", "legacy_id": "a" * 24}, format="json"
+    )
 
     assert response.status_code == 400  # unknown fields are refused by the strict inputs
     assert Note.objects.get(pk=note.pk).legacy_id is None

@@ -143,7 +143,12 @@ def test_it_keeps_a_summary_stored_as_one_string(tmp_path):
     summary = Summary.objects.get(legacy_id=anomaly["id"])
     assert summary.version == 1
     assert summary.text == "S: cough. O: chest clear. A: viral. P: rest."
-    assert summary.content == {"subjective": "cough.", "objective": "chest clear.", "assessment": "viral.", "plan": "rest."}
+    assert summary.content == {
+        "subjective": "cough.",
+        "objective": "chest clear.",
+        "assessment": "viral.",
+        "plan": "rest.",
+    }
     assert summary.transcript.prompt_used.legacy_id == "6b030b30a6a5ecbbd9af7a2c"
 
 

@@ -83,7 +83,9 @@ def test_it_imports_a_hash_above_the_cost_cap_as_a_password_to_reset(api_client,
     def raise_the_cost(docs):
         next(u for u in docs["users"] if str(u["_id"]) == ISLA["id"])["password"] = over_cap
 
-    report, _, _ = run_import("--dump", str(modified_dump(tmp_path, raise_the_cost)), "--allow-skips", tmp_path=tmp_path)
+    report, _, _ = run_import(
+        "--dump", str(modified_dump(tmp_path, raise_the_cost)), "--allow-skips", tmp_path=tmp_path
+    )
 
     issues = [i for i in report["issues"] if i["collection"] == "users" and i["id"] == ISLA["id"]]
     assert [(i["action"], i["rule"]) for i in issues] == [("repaired", "missing_field")]

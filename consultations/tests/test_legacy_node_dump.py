@@ -78,9 +78,7 @@ def test_it_splits_every_summary_into_soap(tmp_path):
 
     parsed = [s for s in Summary.objects.all() if all(s.content.get(key) for key in SOAP_KEYS)]
     assert len(parsed) == EXPECTED["summaries_soap_parseable"] - lost_summaries
-    originals = {
-        str(d["_id"]): d.get("summary") or d.get("soapSummary") for d in node_docs()["transcripts"]
-    }
+    originals = {str(d["_id"]): d.get("summary") or d.get("soapSummary") for d in node_docs()["transcripts"]}
     for summary in Summary.objects.select_related("transcript"):
         assert summary.text == originals[summary.transcript.legacy_id]  # kept verbatim
 
@@ -107,7 +105,8 @@ def test_it_meets_the_generation_1_figures(tmp_path):
 def test_it_keeps_a_generation_1_transcript_whole(tmp_path):
     _import(tmp_path)
     doc = next(
-        d for d in node_docs()["transcripts"]
+        d
+        for d in node_docs()["transcripts"]
         if "clinicianId" in d and d.get("soapSummary") and str(d["_id"]) != UNKNOWN_CLINICIAN
     )
     doc_id = str(doc["_id"])
@@ -146,11 +145,26 @@ def test_it_stores_none_of_the_fields_strict_mongoose_dropped(tmp_path):
     expected = GENERATIONS["g3"]["expected"]
     docs = node_docs()
 
-    assert sum(1 for d in docs["consultations"] if "soapSummary" in d) == expected["summaries_on_consultation_soapSummary"]
+    assert (
+        sum(1 for d in docs["consultations"] if "soapSummary" in d) == expected["summaries_on_consultation_soapSummary"]
+    )
     assert sum(1 for d in docs["transcripts"] if "highlights" in d) == expected["transcripts_with_highlights"]
-    assert sum(1 for d in docs["consultations"] if "lastSummarizedAt" in d) == expected["consultations_with_lastSummarizedAt"]
-    schema = {"_id", "prompt_name", "prompt_text", "is_shareable", "is_deleted", "clinician", "transcript_ids",
-              "created_at", "updated_at", "__v"}
+    assert (
+        sum(1 for d in docs["consultations"] if "lastSummarizedAt" in d)
+        == expected["consultations_with_lastSummarizedAt"]
+    )
+    schema = {
+        "_id",
+        "prompt_name",
+        "prompt_text",
+        "is_shareable",
+        "is_deleted",
+        "clinician",
+        "transcript_ids",
+        "created_at",
+        "updated_at",
+        "__v",
+    }
     assert sum(1 for d in docs["prompts"] if set(d) - schema) == EXPECTED["prompts_with_stray_fields"]
 
 
@@ -181,7 +195,9 @@ def test_it_records_a_fingerprint_for_every_record_it_brought_in(tmp_path):
 def test_it_logs_users_in_with_their_node_passwords(api_client, tmp_path, user):
     _import(tmp_path)
 
-    response = api_client.post("/api/v1/users/login", {"email": user["email"], "password": user["password"]}, format="json")
+    response = api_client.post(
+        "/api/v1/users/login", {"email": user["email"], "password": user["password"]}, format="json"
+    )
 
     assert response.status_code == 200, response.content
     assert response.json()["user"]["email"] == user["email"]

@@ -29,7 +29,9 @@ def test_it_finishes_a_stopped_run_like_one_clean_run(tmp_path):
         assert report["interrupted"] is True
         assert report["completed"] is False
 
-        resumed, _, status = run_import("--dump", str(SAMPLE_DUMP), "--allow-skips", "--batch-size", "16", tmp_path=tmp_path)
+        resumed, _, status = run_import(
+            "--dump", str(SAMPLE_DUMP), "--allow-skips", "--batch-size", "16", tmp_path=tmp_path
+        )
 
         assert status == 0
         assert resumed["completed"] is True
@@ -38,7 +40,9 @@ def test_it_finishes_a_stopped_run_like_one_clean_run(tmp_path):
 
 def test_it_leaves_no_half_made_consultation_after_resuming(tmp_path):
     # Stop right after a batch of consultations was written, before their transcripts.
-    _report, _, _ = run_import("--dump", str(SAMPLE_DUMP), "--batch-size", "16", "--stop-after-writes", "27", tmp_path=tmp_path)
+    _report, _, _ = run_import(
+        "--dump", str(SAMPLE_DUMP), "--batch-size", "16", "--stop-after-writes", "27", tmp_path=tmp_path
+    )
     assert Consultation.objects.filter(transcript__isnull=True).exists()
 
     run_import("--dump", str(SAMPLE_DUMP), "--allow-skips", "--batch-size", "16", tmp_path=tmp_path)

@@ -19,17 +19,53 @@ NAMES = {"subjective": "Subjective", "objective": "Objective", "assessment": "As
 # Clinical-ish words, SOAP words and letters among them; a line that itself reads as a
 # heading ("plan:" alone) is left out: no text could tell it from one.
 WORDS = st.sampled_from(
-    ["reports", "cough", "on", "examination", "chest", "clear", "BP", "148/92", "review", "2", "weeks",
-     "ibuprofen", "400mg", "TDS", "no", "fever.", "safety-net", "advice,", "likely", "viral", "(URTI)", "plan:",
-     "A", "S", "P", "O", "objective", "subjective"]
+    [
+        "reports",
+        "cough",
+        "on",
+        "examination",
+        "chest",
+        "clear",
+        "BP",
+        "148/92",
+        "review",
+        "2",
+        "weeks",
+        "ibuprofen",
+        "400mg",
+        "TDS",
+        "no",
+        "fever.",
+        "safety-net",
+        "advice,",
+        "likely",
+        "viral",
+        "(URTI)",
+        "plan:",
+        "A",
+        "S",
+        "P",
+        "O",
+        "objective",
+        "subjective",
+    ]
 )
 LINE = st.lists(WORDS, min_size=1, max_size=8).map(" ".join).filter(lambda line: not is_heading(line))
 PART = st.lists(LINE, min_size=1, max_size=4)
-STYLES = ["letters", "bold_inline", "heading_bullets", "md_headings", "preamble_letters", "plain_headings", "bold_letters"]
+STYLES = [
+    "letters",
+    "bold_inline",
+    "heading_bullets",
+    "md_headings",
+    "preamble_letters",
+    "plain_headings",
+    "bold_letters",
+]
 
 
-def render(style: str, parts: dict[str, list[str]], *, bullets: bool, gap: str, preamble: str | None,
-           disclaimer: str | None) -> tuple[str, dict[str, str]]:
+def render(
+    style: str, parts: dict[str, list[str]], *, bullets: bool, gap: str, preamble: str | None, disclaimer: str | None
+) -> tuple[str, dict[str, str]]:
     """A summary in ``style`` and the parts a perfect split gives back."""
     blocks, expected = [], {}
     for key in SOAP_KEYS:
@@ -89,7 +125,10 @@ def test_it_splits_nothing_when_a_part_is_missing(parts, missing):
 
 def test_it_splits_a_one_line_letters_summary():
     assert split_soap("S: cough. O: chest clear. A: viral. P: rest.") == {
-        "subjective": "cough.", "objective": "chest clear.", "assessment": "viral.", "plan": "rest."
+        "subjective": "cough.",
+        "objective": "chest clear.",
+        "assessment": "viral.",
+        "plan": "rest.",
     }
 
 

@@ -24,6 +24,7 @@ from consultations.tests.legacy_support.node_dump import NODE_DUMP, canonical_st
 
 pytestmark = pytest.mark.django_db
 
+
 def _sync(dump, tmp_path):
     report, out, status = run_import("--sync", "--dump", str(dump), "--allow-skips", tmp_path=tmp_path)
     assert status == 0, out
@@ -31,7 +32,9 @@ def _sync(dump, tmp_path):
 
 
 def _ledger():
-    return sorted(LegacyDocument.objects.values_list("collection", "legacy_id", "source_fingerprint", "scribe_fingerprint"))
+    return sorted(
+        LegacyDocument.objects.values_list("collection", "legacy_id", "source_fingerprint", "scribe_fingerprint")
+    )
 
 
 def test_it_ends_as_a_fresh_import_of_the_changed_database(tmp_path):

@@ -68,9 +68,7 @@ def test_it_shows_the_notes_on_the_consultation(client_for, clinician):
     assert body["notes"] == [str(note.pk)]
 
 
-def test_it_lists_a_page_of_50_notes_in_a_fixed_number_of_queries(
-    client_for, clinician, django_assert_max_num_queries
-):
+def test_it_lists_a_page_of_50_notes_in_a_fixed_number_of_queries(client_for, clinician, django_assert_max_num_queries):
     for _ in range(25):
         consultation = consultation_for(clinician)
         note_for(consultation)

@@ -98,7 +98,9 @@ def test_it_seeds_no_demo_clinician_with_an_email_or_password_registration_refus
     assert done.returncode == 1
     assert refused in done.stderr
     assert "Traceback" not in done.stderr
-    emails = shell(database, "from accounts.models import User; print(sorted(User.objects.values_list('email', flat=True)))")
+    emails = shell(
+        database, "from accounts.models import User; print(sorted(User.objects.values_list('email', flat=True)))"
+    )
     assert "not-an-email" not in emails
     assert "other.demo" not in emails
 
@@ -110,5 +112,7 @@ def test_it_refuses_a_weak_new_password_for_the_existing_demo_clinician(database
 
 
 def test_it_still_seeds_with_a_good_email_and_password(database):
-    done = command(database, "seed_demo", "--email", "third.demo@scribe.example", "--password", "A-long-Unusual-pass-42")
+    done = command(
+        database, "seed_demo", "--email", "third.demo@scribe.example", "--password", "A-long-Unusual-pass-42"
+    )
     assert done.returncode == 0, done.stderr

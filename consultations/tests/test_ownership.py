@@ -114,8 +114,11 @@ def test_it_answers_another_clinician_exactly_as_for_a_missing_object(case, owne
 @pytest.mark.parametrize("case", COLLECTION_CASES, ids=lambda c: f"{c.method} {c.path}")
 def test_it_lets_only_clinicians_use_the_collections(case, owned, client_for, clinician, patient, staff_user):
     before = snapshot()
-    for who, client, expected in [("patient", client_for(patient), 403), ("staff", client_for(staff_user), 403),
-                                  ("no token", APIClient(), 401)]:
+    for who, client, expected in [
+        ("patient", client_for(patient), 403),
+        ("staff", client_for(staff_user), 403),
+        ("no token", APIClient(), 401),
+    ]:
         response = send(client, case, owned)
         assert response.status_code == expected, (who, response.content)
     assert snapshot() == before

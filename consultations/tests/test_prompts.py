@@ -40,7 +40,11 @@ def test_it_shows_others_shareable_prompt_but_only_the_owner_changes_it(client_f
     theirs = prompt_for(other_clinician, "shared", is_shareable=True)
     client = client_for(clinician)
     assert client.get(f"/api/v1/prompts/{theirs.pk}").status_code == 200
-    for method, body in [("put", {"prompt_name": "x", "prompt_text": "y"}), ("patch", {"prompt_text": "y"}), ("delete", None)]:
+    for method, body in [
+        ("put", {"prompt_name": "x", "prompt_text": "y"}),
+        ("patch", {"prompt_text": "y"}),
+        ("delete", None),
+    ]:
         response = getattr(client, method)(f"/api/v1/prompts/{theirs.pk}", body, format="json")
         assert response.status_code == 403, method
         assert response.json()["code"] == "permission_denied"

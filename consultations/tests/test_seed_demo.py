@@ -60,7 +60,12 @@ def test_it_makes_everything_once(api_client, development):
 
     second = _seed()
 
-    assert (Consultation.objects.count(), Segment.objects.count(), Note.objects.count(), Summary.objects.count()) == before
+    assert (
+        Consultation.objects.count(),
+        Segment.objects.count(),
+        Note.objects.count(),
+        Summary.objects.count(),
+    ) == before
     assert before[0] == 3
     assert "3 new" in first
     assert "0 new" in second

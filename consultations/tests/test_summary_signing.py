@@ -133,10 +133,22 @@ def test_the_transcript_and_consultation_show_whether_the_current_summary_is_sig
 
 
 HIGHLIGHTS = [
-    {"term": "Cough", "possible_snomed": "49727002", "display": "Cough", "verified": True,
-     "verification": "confirmed", "evidence": [1]},
-    {"term": "fever", "possible_snomed": "", "display": None, "verified": False,
-     "verification": "no_code", "evidence": [2]},
+    {
+        "term": "Cough",
+        "possible_snomed": "49727002",
+        "display": "Cough",
+        "verified": True,
+        "verification": "confirmed",
+        "evidence": [1],
+    },
+    {
+        "term": "fever",
+        "possible_snomed": "",
+        "display": None,
+        "verified": False,
+        "verification": "no_code",
+        "evidence": [2],
+    },
 ]
 
 

@@ -19,7 +19,14 @@ def transcript(clinician):
 def test_it_answers_the_contract_shape(client_for, clinician, transcript):
     body = client_for(clinician).get(f"/api/v1/transcripts/{transcript.pk}").json()
     assert set(body) >= {
-        "id", "consultation", "transcript_text", "segments_count", "summary", "prompt_used", "created_at", "updated_at"
+        "id",
+        "consultation",
+        "transcript_text",
+        "segments_count",
+        "summary",
+        "prompt_used",
+        "created_at",
+        "updated_at",
     }
     assert body["id"] == str(transcript.pk)
     assert body["consultation"] == str(transcript.consultation_id)
@@ -50,7 +57,9 @@ def test_it_refuses_new_segments_after_a_put(client_for, clinician, transcript):
     assert response.status_code == 409
     assert response.json()["code"] == "transcript_closed"
     # The retry of a segment stored before the PUT stays idempotent.
-    assert client.post(f"/api/v1/transcripts/{transcript.pk}/segments", {"seq": 0, "text": "dictated"}).status_code == 200
+    assert (
+        client.post(f"/api/v1/transcripts/{transcript.pk}/segments", {"seq": 0, "text": "dictated"}).status_code == 200
+    )
     assert Segment.objects.filter(transcript=transcript).count() == 1
 
 

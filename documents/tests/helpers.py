@@ -16,9 +16,7 @@ SOAP = {
 
 
 def consultation_with_summary(clinician, *, signed: bool = False, content=SOAP):
-    consultation = consultation_for(
-        clinician, name="Leo Jones", nhs_number="943 476 5919", date_of_birth="1984-02-29"
-    )
+    consultation = consultation_for(clinician, name="Leo Jones", nhs_number="943 476 5919", date_of_birth="1984-02-29")
     transcript_summary_add(
         transcript=consultation.transcript, content=dict(content), text="t", model="gpt-x", prompt=None
     )

@@ -67,7 +67,11 @@ def test_an_unsigned_note_is_watermarked_draft_on_every_page(client_for, clinici
 def test_the_signed_version_wins_over_a_newer_draft_and_ids_are_stable(client_for, clinician):
     consultation = consultation_with_summary(clinician, signed=True)
     transcript_summary_add(
-        transcript=consultation.transcript, content={**SOAP, "plan": "Newer unsigned plan"}, text="t", model="m", prompt=None
+        transcript=consultation.transcript,
+        content={**SOAP, "plan": "Newer unsigned plan"},
+        text="t",
+        model="m",
+        prompt=None,
     )
     client = client_for(clinician)
 

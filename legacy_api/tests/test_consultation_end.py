@@ -32,14 +32,20 @@ def highlights_reply(*items):
     return json.dumps({"highlights": [{"term": t, "possible_snomed": c, "evidence": e} for t, c, e in items]})
 
 
-def test_it_marks_the_code_the_server_confirms_verified_and_the_other_not(consultation, client_for, clinician, openai_stub, nhs_stub):
+def test_it_marks_the_code_the_server_confirms_verified_and_the_other_not(
+    consultation, client_for, clinician, openai_stub, nhs_stub
+):
     openai_stub.chat_replies = [highlights_reply(("Cough", "49727002", [1, 99]), ("fever", "22298006", [2]))]
     response = client_for(clinician).post(f"/api/consultation/{consultation.pk}/end", {}, format="json")
     assert response.status_code == 200, response.content
     highlights = response.json()["highlights"]
     assert highlights[0] == {
-        "term": "Cough", "possible_snomed": "49727002", "display": "Cough", "verified": True,
-        "verification": "confirmed", "evidence": [1],  # 99 is no segment of this transcript
+        "term": "Cough",
+        "possible_snomed": "49727002",
+        "display": "Cough",
+        "verified": True,
+        "verification": "confirmed",
+        "evidence": [1],  # 99 is no segment of this transcript
     }
     # 22298006 is myocardial infarction: the server does not list it for "fever".
     assert highlights[1]["verified"] is False
@@ -54,7 +60,9 @@ def test_it_marks_the_code_the_server_confirms_verified_and_the_other_not(consul
     assert client.get(f"/api/v1/transcripts/{consultation.transcript.pk}").json()["highlights"] == highlights
 
 
-def test_it_keeps_codes_unverified_when_the_terminology_server_is_down(consultation, client_for, clinician, openai_stub, nhs_stub):
+def test_it_keeps_codes_unverified_when_the_terminology_server_is_down(
+    consultation, client_for, clinician, openai_stub, nhs_stub
+):
     nhs_stub.fail_status = 500
     response = client_for(clinician).post(f"/api/consultation/{consultation.pk}/end", {}, format="json")
     assert response.status_code == 200
@@ -64,7 +72,9 @@ def test_it_keeps_codes_unverified_when_the_terminology_server_is_down(consultat
 
 
 @pytest.mark.parametrize("fault", ["fail_status", "garbage"])
-def test_it_ends_the_consultation_without_a_summary_when_the_model_fails(fault, consultation, client_for, clinician, openai_stub, nhs_stub):
+def test_it_ends_the_consultation_without_a_summary_when_the_model_fails(
+    fault, consultation, client_for, clinician, openai_stub, nhs_stub
+):
     setattr(openai_stub, fault, 500 if fault == "fail_status" else True)
     response = client_for(clinician).post(f"/api/consultation/{consultation.pk}/end", {}, format="json")
     assert response.status_code == 200, response.content
@@ -77,7 +87,9 @@ def test_it_ends_the_consultation_without_a_summary_when_the_model_fails(fault, 
     assert not AiUsage.objects.exists()  # the quota slot was given back
 
 
-def test_it_stores_nothing_when_the_summary_fails_after_the_highlights(consultation, client_for, clinician, openai_stub, nhs_stub):
+def test_it_stores_nothing_when_the_summary_fails_after_the_highlights(
+    consultation, client_for, clinician, openai_stub, nhs_stub
+):
     openai_stub.chat_replies = [highlights_reply(("Cough", "49727002", [1])), "not json {"]
     response = client_for(clinician).post(f"/api/consultation/{consultation.pk}/end", {}, format="json")
     assert response.json()["summary"] == "Summary not generated"

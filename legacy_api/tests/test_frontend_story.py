@@ -33,7 +33,12 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
     _keys(root.json(), "message", "version")
 
     # Register (Node's 200), the email then taken (Node's 401).
-    body = {"username": "drpriya", "email": "Priya@Example-Clinic.nhs.uk", "password": "a-Long-pass-123", "role": "clinician"}
+    body = {
+        "username": "drpriya",
+        "email": "Priya@Example-Clinic.nhs.uk",
+        "password": "a-Long-pass-123",
+        "role": "clinician",
+    }
     registered = client.post("/users/register", body, format="json")
     assert registered.status_code == 200, registered.content
     assert registered.json() == {"msg": "User has been registered"}
@@ -51,7 +56,9 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
     wrong = client.post("/users/login", {"email": "priya@example-clinic.nhs.uk", "password": "wrong"}, format="json")
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json()["msg"] == wrong.json()["msg"]
-    login = client.post("/users/login", {"email": "priya@example-clinic.nhs.uk", "password": "a-Long-pass-123"}, format="json")
+    login = client.post(
+        "/users/login", {"email": "priya@example-clinic.nhs.uk", "password": "a-Long-pass-123"}, format="json"
+    )
     assert login.status_code == 200
     assert login.json()["msg"] == "login successful"
     token = login.json()["token"]
@@ -66,14 +73,26 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
     _keys(profile["data"], "createdAt")
 
     # Start.
-    started = client.post("/api/consultation/start", {"patient_data": {"name": "Alice Example", "age": 40}}, format="json")
+    started = client.post(
+        "/api/consultation/start", {"patient_data": {"name": "Alice Example", "age": 40}}, format="json"
+    )
     assert started.status_code == 200, started.content
     assert started.json()["msg"] == "Consultation started"
     consultation = started.json()["data"]["consultation"]
     transcript = started.json()["data"]["transcript"]
     _keys(consultation, "_id", "clinician", "patient", "transcript", "notes", "started_at", "ended_at", "status")
-    _keys(transcript, "_id", "clinician", "consultation", "transcript_text", "summary", "highlights", "prompt_used",
-          "created_at", "updated_at")
+    _keys(
+        transcript,
+        "_id",
+        "clinician",
+        "consultation",
+        "transcript_text",
+        "summary",
+        "highlights",
+        "prompt_used",
+        "created_at",
+        "updated_at",
+    )
     assert consultation["status"] == "active"
     assert consultation["transcript"] == transcript["_id"]
     assert transcript["consultation"] == consultation["_id"]
@@ -83,7 +102,9 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
     missing = client.post("/api/transcript/update-text", {"transcript_id": tid}, format="json")
     assert missing.status_code == 400
     assert missing.json()["msg"] == "Missing data"
-    updated = client.post("/api/transcript/update-text", {"transcript_id": tid, "transcript_text": TRANSCRIPT}, format="json")
+    updated = client.post(
+        "/api/transcript/update-text", {"transcript_id": tid, "transcript_text": TRANSCRIPT}, format="json"
+    )
     assert updated.status_code == 200
     assert updated.json()["msg"] == "Transcript updated"
     assert updated.json()["data"]["transcript_text"] == TRANSCRIPT
@@ -116,19 +137,33 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
 
     # Prompts: create, list, edit, link, and a second one deleted.
     created = client.post(
-        "/api/prompts", {"prompt_name": "Short SOAP", "prompt_text": "Write a short SOAP note.", "is_shareable": True},
+        "/api/prompts",
+        {"prompt_name": "Short SOAP", "prompt_text": "Write a short SOAP note.", "is_shareable": True},
         format="json",
     )
     assert created.status_code == 201
     assert created.json()["msg"] == "Prompt created successfully"
     prompt = created.json()["data"]
-    _keys(prompt, "_id", "prompt_name", "prompt_text", "is_shareable", "is_deleted", "clinician", "transcript_ids",
-          "created_at", "updated_at")
-    doomed = client.post("/api/prompts", {"prompt_name": "Old", "prompt_text": "Old text."}, format="json").json()["data"]
+    _keys(
+        prompt,
+        "_id",
+        "prompt_name",
+        "prompt_text",
+        "is_shareable",
+        "is_deleted",
+        "clinician",
+        "transcript_ids",
+        "created_at",
+        "updated_at",
+    )
+    doomed = client.post("/api/prompts", {"prompt_name": "Old", "prompt_text": "Old text."}, format="json").json()[
+        "data"
+    ]
     prompts = client.get("/api/prompts").json()["prompts"]
     assert [p["_id"] for p in prompts] == [doomed["_id"], prompt["_id"]]
     patched = client.patch(
-        f"/api/prompts/{prompt['_id']}", {"prompt_name": "Short SOAP note", "clinician": "someone", "is_deleted": True},
+        f"/api/prompts/{prompt['_id']}",
+        {"prompt_name": "Short SOAP note", "clinician": "someone", "is_deleted": True},
         format="json",
     )
     assert patched.status_code == 200
@@ -161,7 +196,9 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
     assert answer["transcript"]["summary"] == answer["summary"]
     assert answer["transcript"]["highlights"] == answer["highlights"]
     # The clinician's prompt was the one sent to the model.
-    summary_call = [r for r in openai_stub.chat_requests() if r.json["response_format"]["json_schema"]["name"] == "soap_summary"]
+    summary_call = [
+        r for r in openai_stub.chat_requests() if r.json["response_format"]["json_schema"]["name"] == "soap_summary"
+    ]
     assert summary_call[-1].json["messages"][0]["content"].startswith("Write a short SOAP note.")
 
     # Get one, populated.
@@ -207,7 +244,9 @@ def test_it_serves_the_whole_frontend_flow(openai_stub, nhs_stub):
     assert summarised.json()["consultationId"] == later_id
     assert summarised.json()["soapSummary"].startswith("Subjective:")
     assert client.get(f"/api/transcript/{later_id}").json()["summary"] == summarised.json()["soapSummary"]
-    analysed = client.post("/api/ai/analyze", {"prompt": "What is this?", "images": [base64.b64encode(PNG_1X1).decode()]}, format="json")
+    analysed = client.post(
+        "/api/ai/analyze", {"prompt": "What is this?", "images": [base64.b64encode(PNG_1X1).decode()]}, format="json"
+    )
     assert analysed.status_code == 200, analysed.content
     assert analysed.json()["status"] == "ok"
     _keys(analysed.json(), "response")

@@ -23,12 +23,36 @@ if not NODE_DUMP.exists():  # a checkout elsewhere: the dump the importer tests 
 def imported():
     if not NODE_DUMP.exists():
         pytest.skip("the Node.js dump is not available")
-    call_command("import_legacy", "--dump", str(NODE_DUMP), "--allow-skips", "--progress", "off", stdout=StringIO(), stderr=StringIO())
-    note = Note.objects.filter(legacy_id__isnull=False, consultation__legacy_id__isnull=False, transcript__legacy_id__isnull=False).select_related("consultation", "transcript", "clinician").first()
+    call_command(
+        "import_legacy",
+        "--dump",
+        str(NODE_DUMP),
+        "--allow-skips",
+        "--progress",
+        "off",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    note = (
+        Note.objects.filter(
+            legacy_id__isnull=False, consultation__legacy_id__isnull=False, transcript__legacy_id__isnull=False
+        )
+        .select_related("consultation", "transcript", "clinician")
+        .first()
+    )
     assert note is not None, "the dump has a note on an imported consultation"
     clinician = note.clinician
-    prompt = Prompt.objects.filter(owner=clinician, legacy_id__isnull=False, is_deleted=False).first() or Prompt.objects.filter(legacy_id__isnull=False, is_deleted=False, is_shareable=True).first()
-    return {"clinician": clinician, "note": note, "consultation": note.consultation, "transcript": note.transcript, "prompt": prompt}
+    prompt = (
+        Prompt.objects.filter(owner=clinician, legacy_id__isnull=False, is_deleted=False).first()
+        or Prompt.objects.filter(legacy_id__isnull=False, is_deleted=False, is_shareable=True).first()
+    )
+    return {
+        "clinician": clinician,
+        "note": note,
+        "consultation": note.consultation,
+        "transcript": note.transcript,
+        "prompt": prompt,
+    }
 
 
 def test_it_reaches_imported_records_by_their_legacy_ids_on_every_node_route(imported, client_for):
@@ -46,7 +70,9 @@ def test_it_reaches_imported_records_by_their_legacy_ids_on_every_node_route(imp
     assert str(note.pk) in [n["_id"] for n in listed["notes"]]
     assert client.patch(f"/api/notes/{nid}", {"body": "Reviewed after the switch."}, format="json").status_code == 200
     assert client.post(f"/api/notes/{cid}", {"body": "Added after the switch."}, format="json").status_code == 201
-    typed = client.post("/api/transcript/update-text", {"transcript_id": tid, "transcript_text": "Typed."}, format="json")
+    typed = client.post(
+        "/api/transcript/update-text", {"transcript_id": tid, "transcript_text": "Typed."}, format="json"
+    )
     # Found either way; an ended consultation's transcript is closed (409, not 404).
     assert typed.status_code == (200 if consultation.status == "active" else 409), typed.content
     pid = imported["prompt"].legacy_id
@@ -66,9 +92,11 @@ def test_it_reaches_imported_prompts_and_ends_and_summarises_by_legacy_ids(impor
     assert patched.status_code == 200
     assert patched.json()["data"]["_id"] == str(prompt.pk)
 
-    active = Consultation.objects.filter(
-        legacy_id__isnull=False, status="active", transcript__segments__isnull=False
-    ).select_related("clinician").first()
+    active = (
+        Consultation.objects.filter(legacy_id__isnull=False, status="active", transcript__segments__isnull=False)
+        .select_related("clinician")
+        .first()
+    )
     assert active is not None, "the dump has an active consultation with a transcript"
     client = client_for(active.clinician)
     summarised = client.post(f"/api/ai/{active.legacy_id}/summarise", {}, format="json")

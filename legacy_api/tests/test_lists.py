@@ -28,7 +28,11 @@ def populate(clinician, count: int, start: int = 0) -> None:
         prompt = prompt_create(owner=clinician, name=f"Prompt {n}", text="Summarise.")
         transcript_prompt_link(transcript=transcript, prompt=prompt)
         transcript_summary_add(
-            transcript=transcript, content={}, text=f"Summary {n}", model="m", prompt=prompt,
+            transcript=transcript,
+            content={},
+            text=f"Summary {n}",
+            model="m",
+            prompt=prompt,
             highlights=[{"term": "Cough", "possible_snomed": "49727002", "verified": True}],
         )
 

@@ -38,9 +38,7 @@ def asgi(user) -> AsgiClient:
     return AsgiClient(token_pair_for(user)["access_token"])
 
 
-@pytest.mark.parametrize(
-    "view", [ai.SearchView, ai.SummariseView, ai.AnalyzeView, records.ConsultationEndView]
-)
+@pytest.mark.parametrize("view", [ai.SearchView, ai.SummariseView, ai.AnalyzeView, records.ConsultationEndView])
 def test_the_model_calling_node_views_are_async_adrf_views(view):
     assert issubclass(view, AsyncAPIView)
     assert inspect.iscoroutinefunction(view.post)

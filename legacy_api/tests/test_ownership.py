@@ -72,7 +72,11 @@ def owned(clinician) -> dict[str, str]:
 
 
 def send(client: APIClient, case: Case, ids: dict[str, str]):
-    body = {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in case.body.items()} if case.body is not None else None
+    body = (
+        {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in case.body.items()}
+        if case.body is not None
+        else None
+    )
     return getattr(client, case.method)(case.path.format(**ids), body, format="json")
 
 

@@ -36,7 +36,9 @@ def test_it_analyses_text_alone_with_nodes_default_prompt(client_for, clinician,
     "reference", [B64, f"base64:image/png:{B64}", f"data:image/png;base64,{B64}"], ids=["bare", "tagged", "data-url"]
 )
 def test_it_takes_every_node_image_form(reference, client_for, clinician, openai_stub):
-    response = client_for(clinician).post("/api/ai/analyze", {"prompt": "What is it?", "images": [reference]}, format="json")
+    response = client_for(clinician).post(
+        "/api/ai/analyze", {"prompt": "What is it?", "images": [reference]}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "ok"
     assert sent_images(openai_stub) == [f"data:image/png;base64,{B64}"]
@@ -72,7 +74,9 @@ def test_it_takes_json_bodies_up_to_10_mb_on_analyze_only(client_for, clinician)
     assert analyse.json()["status"] == "error"
     prompts = client.post("/api/prompts", two_mb, content_type="application/json")
     assert prompts.status_code == 413
-    too_big = client.post("/api/ai/analyze", json.dumps({"images": ["A" * 10_100_000]}), content_type="application/json")
+    too_big = client.post(
+        "/api/ai/analyze", json.dumps({"images": ["A" * 10_100_000]}), content_type="application/json"
+    )
     assert too_big.status_code == 413
 
 
@@ -113,7 +117,9 @@ def test_it_links_a_prompt_on_api_v1(client_for, clinician, other_clinician):
     assert transcript.prompt_used_id == mine.pk
 
 
-@pytest.mark.parametrize("path", ["/users/login", "/api/consultation", "/api/prompts/1/add-prompt/2", "/api/ai/analyze"])
+@pytest.mark.parametrize(
+    "path", ["/users/login", "/api/consultation", "/api/prompts/1/add-prompt/2", "/api/ai/analyze"]
+)
 def test_it_answers_cors_preflights_as_node_did(path):
     response = APIClient().options(
         path,

@@ -124,7 +124,11 @@ def _analyze_error(exc: Exception, context: dict[str, Any]) -> Response | None:
     if response is not None and isinstance(response.data, dict):
         response.data = {
             "status": "error",
-            "error": {"name": type(exc).__name__, "type": response.data.get("code"), "message": response.data.get("detail")},
+            "error": {
+                "name": type(exc).__name__,
+                "type": response.data.get("code"),
+                "message": response.data.get("detail"),
+            },
             **response.data,
         }
     return response
@@ -170,5 +174,3 @@ class AnalyzeView(NodeAIView):
         images = [image_or_url(reference.strip()) for reference in references]
         answer = await aimage_analyse(user=request.user, prompt=prompt, images=images)
         return Response({"status": "ok", "response": answer["answer"]})
-
-

@@ -118,5 +118,3 @@ class NodeAIView(NodeView, AsyncAPIView):
             super().initial(request, *args, **kwargs)
         finally:
             release_connections()
-
-

@@ -66,7 +66,10 @@ def _transcript_doc(user: Any, consultation: Consultation) -> dict[str, Any]:
 class ConsultationEndView(NodeAIView):
     @node_schema(
         "POST /api/v1/consultations/{id}/end (+ POST /api/v1/transcripts/{id}/summarize)",
-        request=inline_serializer("NodeConsultationEnd", {"prompt_used": serializers.CharField(required=False, allow_blank=True, allow_null=True)}),
+        request=inline_serializer(
+            "NodeConsultationEnd",
+            {"prompt_used": serializers.CharField(required=False, allow_blank=True, allow_null=True)},
+        ),
         responses={200: NODE_OBJECT, 409: OpenApiResponse(description="Already ended.")},
     )
     async def post(self, request: Request, pk: str) -> Response:
@@ -149,7 +152,11 @@ class NotesView(NodeView):
     @node_schema(
         "POST /api/v1/notes",
         request=inline_serializer(
-            "NodeNoteCreate", {"body": serializers.CharField(max_length=NOTE_BODY_MAX_CHARS), "transcriptId": serializers.CharField(required=False)}
+            "NodeNoteCreate",
+            {
+                "body": serializers.CharField(max_length=NOTE_BODY_MAX_CHARS),
+                "transcriptId": serializers.CharField(required=False),
+            },
         ),
         responses={201: NODE_OBJECT},
     )
@@ -167,10 +174,16 @@ class NotesView(NodeView):
     def get(self, request: Request, pk: str) -> Response:
         with node_msg("Consultation not found."):
             consultation = selectors.consultation_get(user=request.user, pk=pk)
-        notes = [shapes.note_doc(n, populated=True) for n in selectors.note_list(user=request.user, consultation=consultation.pk)]
+        notes = [
+            shapes.note_doc(n, populated=True)
+            for n in selectors.note_list(user=request.user, consultation=consultation.pk)
+        ]
         return Response({"count": len(notes), "notes": notes})
 
-    @node_schema("PATCH /api/v1/notes/{id}", request=inline_serializer("NodeNoteUpdate", {"body": serializers.CharField(max_length=NOTE_BODY_MAX_CHARS)}))
+    @node_schema(
+        "PATCH /api/v1/notes/{id}",
+        request=inline_serializer("NodeNoteUpdate", {"body": serializers.CharField(max_length=NOTE_BODY_MAX_CHARS)}),
+    )
     def patch(self, request: Request, pk: str) -> Response:
         body = json_body(request)
         with node_msg("Note not found."):
@@ -239,7 +252,8 @@ class PromptLinkView(NodeView):
         services.transcript_prompt_link(transcript=transcript, prompt=prompt)
         transcript = selectors.transcript_get(user=request.user, pk=transcript.pk)
         return Response(
-            {"msg": "Prompt linked to transcript successfully", "data": shapes.transcript_doc(transcript, populated=True)}
+            {
+                "msg": "Prompt linked to transcript successfully",
+                "data": shapes.transcript_doc(transcript, populated=True),
+            }
         )
-
-

@@ -40,8 +40,11 @@ class NodeRootView(RootView):
 
 # --- Users ---------------------------------------------------------------------------------
 
+
 class RegisterView(NodePublicView):
-    @node_schema("POST /api/v1/users/register", request=RegisterInput, responses={200: NODE_OBJECT, 401: NODE_OBJECT}, auth=[])
+    @node_schema(
+        "POST /api/v1/users/register", request=RegisterInput, responses={200: NODE_OBJECT, 401: NODE_OBJECT}, auth=[]
+    )
     def post(self, request: Request) -> Response:
         ratelimits.register_ip(request)
         data = picked(RegisterInput, json_body(request))
@@ -99,5 +102,3 @@ class CheckEmailDoubledView(CheckEmailView):
     @node_schema("GET /api/v1/users/check-email", parameters=[EmailCheckInput], auth=[])
     def get(self, request: Request) -> Response:
         return super().get(request)
-
-

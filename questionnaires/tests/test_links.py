@@ -89,7 +89,9 @@ def test_a_wrong_token_is_not_found(client_for, clinician, api_client):
     link = _create_link(client_for(clinician), consultation_for(clinician))
     wrong = link["token"][:-1] + ("A" if link["token"][-1] != "A" else "B")
     assert api_client.get(f"/api/v1/questionnaire-links/{wrong}").status_code == 404
-    assert api_client.post(f"/api/v1/questionnaire-links/{wrong}", {"answers": [0] * 9}, format="json").status_code == 404
+    assert (
+        api_client.post(f"/api/v1/questionnaire-links/{wrong}", {"answers": [0] * 9}, format="json").status_code == 404
+    )
     assert api_client.get("/api/v1/questionnaire-links/%20").status_code == 404
 
 

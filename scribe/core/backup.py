@@ -138,7 +138,9 @@ def _check_output(path: Path) -> None:
         raise BackupError(f"{path} exists already; backups never overwrite one.")
 
 
-def backup_write(*, output: Path, encryption_key: str = "", batch_size: int = 5000, using: str = "default") -> BackupResult:
+def backup_write(
+    *, output: Path, encryption_key: str = "", batch_size: int = 5000, using: str = "default"
+) -> BackupResult:
     """Write the database to ``output`` (created 0600, renamed into place when complete)."""
     output = Path(output).absolute()
     _check_output(output)
@@ -169,7 +171,9 @@ def backup_write(*, output: Path, encryption_key: str = "", batch_size: int = 50
                     info.size = len(data)
                     info.mode = 0o600
                     tar.addfile(info, io.BytesIO(data))
-                    entry["parts"].append({"name": name, "rows": len(batch), "sha256": hashlib.sha256(data).hexdigest()})
+                    entry["parts"].append(
+                        {"name": name, "rows": len(batch), "sha256": hashlib.sha256(data).hexdigest()}
+                    )
                     entry["count"] += len(batch)
                     batch.clear()
 
@@ -362,9 +366,7 @@ def restore_load(
             )
     archive.verify()
 
-    run = RestoreRun.objects.using(using).create(
-        archive_sha256=_file_sha256(archive.path), started_at=timezone.now()
-    )
+    run = RestoreRun.objects.using(using).create(archive_sha256=_file_sha256(archive.path), started_at=timezone.now())
     result = RestoreResult()
     written = 0
     # Archived content type / permission ids -> this database's (matched by natural key).

@@ -190,9 +190,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = drf_exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         set_rollback()
-        return Response(
-            error_body("Request body is too large.", "request_too_large"), status=413
-        )
+        return Response(error_body("Request body is too large.", "request_too_large"), status=413)
     elif isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -13,6 +13,7 @@ class ScribeJWTScheme(SimpleJWTScheme):
     target_class = "accounts.authentication.ScribeJWTAuthentication"
     match_subclasses = True
 
+
 class NonBlankTextSchema(OpenApiSerializerFieldExtension):
     """A request's text field that is trimmed and may not be blank needs a character that
     is not whitespace (``"\\v"`` is blank once trimmed): the schema says so with a pattern."""
@@ -59,7 +60,10 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         exclusive = [group for group in self.target.mutually_exclusive if len(group) > 1]
         if exclusive:
             schema.setdefault("allOf", []).extend(
-                {"not": {"required": [first, other]}} for group in exclusive for first in group[:1] for other in group[1:]
+                {"not": {"required": [first, other]}}
+                for group in exclusive
+                for first in group[:1]
+                for other in group[1:]
             )
         return schema
 

@@ -38,7 +38,14 @@ def _json_types(field: serializers.Field) -> tuple[type, ...] | None:
     return None
 
 
-_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array", dict: "an object"}
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+}
 
 
 def _wrong_type(field: serializers.Field, value: Any) -> str | None:

@@ -143,8 +143,18 @@ def main() -> None:
     )
     run("consultation_list_selector", lambda: len(list(consultation_list(user=clinician, status="active")[:20])))
     AGGREGATE_ANSWERS.append(
-        [{"_id": ObjectId(), "transcript_id": transcript_id, "seq": 3, "text": "t", "speaker": "unknown",
-          "start_ms": None, "end_ms": None, "created_at": datetime(2025, 1, 1)}]  # PyMongo returns naive UTC
+        [
+            {
+                "_id": ObjectId(),
+                "transcript_id": transcript_id,
+                "seq": 3,
+                "text": "t",
+                "speaker": "unknown",
+                "start_ms": None,
+                "end_ms": None,
+                "created_at": datetime(2025, 1, 1),
+            }
+        ]  # PyMongo returns naive UTC
     )
     run("segment_by_seq", lambda: Segment.objects.get(transcript_id=transcript_id, seq=3).seq)
     run(

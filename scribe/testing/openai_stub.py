@@ -168,8 +168,14 @@ class OpenAIStub:
                 if fault == "timeout":
                     time.sleep(stub.fault_sleep)
                 elif fault == "undecodable":
-                    error = {"error": {"message": "Audio file could not be decoded or its format is not supported.",
-                                       "type": "invalid_request_error", "param": None, "code": None}}
+                    error = {
+                        "error": {
+                            "message": "Audio file could not be decoded or its format is not supported.",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": None,
+                        }
+                    }
                     return self._send_json(400, error)
                 elif isinstance(fault, int):
                     error = {"error": {"message": "stub failure", "type": "server_error", "code": None}}

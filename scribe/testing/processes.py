@@ -11,8 +11,22 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # Everything settings.py reads that could leak in from the parent (pytest.ini sets DEBUG).
-_SCRUBBED_PREFIXES = ("DEBUG", "SECRET_KEY", "JWT_", "LEGACY_JWT", "ALLOWED_HOSTS", "DATABASE_URL", "MONGODB_URI",
-                      "REDIS_URL", "CORS_", "LOG_LEVEL", "SECURE_", "CSRF_", "DJANGO_", "ENV_FILE")
+_SCRUBBED_PREFIXES = (
+    "DEBUG",
+    "SECRET_KEY",
+    "JWT_",
+    "LEGACY_JWT",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "MONGODB_URI",
+    "REDIS_URL",
+    "CORS_",
+    "LOG_LEVEL",
+    "SECURE_",
+    "CSRF_",
+    "DJANGO_",
+    "ENV_FILE",
+)
 
 # Values that pass the production checks (long, random-looking, not the development ones).
 PRODUCTION_ENV = {

@@ -51,9 +51,7 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
     cert_path, key_path = directory / "proxy.pem", directory / "proxy.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
@@ -112,4 +110,3 @@ class TLSProxy:
             do_GET = do_POST = do_HEAD = do_PUT = do_PATCH = do_DELETE = _forward
 
         return Handler
-

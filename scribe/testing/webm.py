@@ -84,10 +84,35 @@ def webm_from_speech(text: str, *, bitrate: str = "12k") -> bytes:
         wav, webm = Path(tmp) / "speech.wav", Path(tmp) / "speech.webm"
         subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
         subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", "48000", "-c:a", "libopus",
-             "-b:a", bitrate, "-application", "voip", "-f", "webm", "-live", "1",
-             "-cluster_time_limit", "500", "-cluster_size_limit", "100000", str(webm)],
-            check=True, capture_output=True,
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(wav),
+                "-ac",
+                "1",
+                "-ar",
+                "48000",
+                "-c:a",
+                "libopus",
+                "-b:a",
+                bitrate,
+                "-application",
+                "voip",
+                "-f",
+                "webm",
+                "-live",
+                "1",
+                "-cluster_time_limit",
+                "500",
+                "-cluster_size_limit",
+                "100000",
+                str(webm),
+            ],
+            check=True,
+            capture_output=True,
         )
         return webm.read_bytes()
 

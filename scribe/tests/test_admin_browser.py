@@ -45,9 +45,17 @@ def browser() -> Iterator[object]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
     ):
         options.add_argument(flag)
     options.accept_insecure_certs = True  # the test proxy's self-signed certificate
@@ -161,7 +169,5 @@ def test_the_api_docs_load_nothing_from_the_internet(browser, live_server, path)
     WebDriverWait(browser, 60).until(lambda d: "consultations" in d.find_element(By.TAG_NAME, "body").text)
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
-    requested = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-    )
+    requested = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert [url for url in requested if not url.startswith(live_server.url) and not url.startswith("data:")] == []

@@ -135,7 +135,9 @@ def test_it_groups_operations_by_tag(client):
 
     schema = json.loads(client.get("/openapi.json").content)
     tags = {
-        path: {operation["tags"][0] for operation in item.values() if isinstance(operation, dict) and "tags" in operation}
+        path: {
+            operation["tags"][0] for operation in item.values() if isinstance(operation, dict) and "tags" in operation
+        }
         for path, item in schema["paths"].items()
     }
     assert tags["/api/v1/users/login/"] == {"users"}

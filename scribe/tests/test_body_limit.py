@@ -79,7 +79,9 @@ def test_it_applies_a_larger_limit_to_upload_paths(api_client):
 
 @pytest.mark.parametrize("value", ["-1", "12abc", "1e3", "٣"])
 def test_it_rejects_a_malformed_content_length(api_client, value):
-    response = api_client.generic("POST", "/probe/echo", data=b"{}", content_type="application/json", CONTENT_LENGTH=value)
+    response = api_client.generic(
+        "POST", "/probe/echo", data=b"{}", content_type="application/json", CONTENT_LENGTH=value
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
 
@@ -94,7 +96,10 @@ def test_it_answers_413_when_django_itself_finds_the_body_too_big(api_client):
 @override_settings(MAX_REQUEST_BODY_BYTES=LIMIT, CORS_ALLOWED_ORIGINS=["http://localhost:3000"])
 def test_it_lets_the_browser_read_a_413(api_client):
     response = api_client.post(
-        "/probe/echo", data=json_of_size(LIMIT + 1), content_type="application/json", HTTP_ORIGIN="http://localhost:3000"
+        "/probe/echo",
+        data=json_of_size(LIMIT + 1),
+        content_type="application/json",
+        HTTP_ORIGIN="http://localhost:3000",
     )
     assert_413(response)
     assert response["Access-Control-Allow-Origin"] == "http://localhost:3000"

@@ -15,8 +15,17 @@ def variables() -> list[str]:
 
 
 def test_it_finds_the_variables_it_checks():
-    assert {"DEBUG", "SECRET_KEY", "JWT_SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MONGODB_URI",
-            "REDIS_URL", "CORS_ALLOWED_ORIGINS", "LOG_LEVEL"} <= set(variables())
+    assert {
+        "DEBUG",
+        "SECRET_KEY",
+        "JWT_SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "MONGODB_URI",
+        "REDIS_URL",
+        "CORS_ALLOWED_ORIGINS",
+        "LOG_LEVEL",
+    } <= set(variables())
 
 
 def test_it_documents_every_variable_in_the_readme_table():

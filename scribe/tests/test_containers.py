@@ -63,9 +63,7 @@ def test_it_checks_health_with_python_not_curl(dockerfile):
 def gunicorn_config(app: str, **env: str) -> dict[str, str]:
     done = run(["-m", "gunicorn", "--check-config", "--print-config", app], DEBUG="true", **env)
     assert done.returncode == 0, done.stderr
-    return dict(
-        line.split("=", 1) for line in (ln.replace(" ", "") for ln in done.stdout.splitlines()) if "=" in line
-    )
+    return dict(line.split("=", 1) for line in (ln.replace(" ", "") for ln in done.stdout.splitlines()) if "=" in line)
 
 
 def test_it_configures_gunicorn_with_threaded_workers():
@@ -120,12 +118,19 @@ def test_it_serves_the_images_command_over_asgi(tmp_path):
     from scribe.testing.processes import child_env
 
     log = tmp_path / "gunicorn.log"
-    env = child_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", WEB_CONCURRENCY="1",
-                    GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker")
+    env = child_env(
+        DEBUG="true",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        WEB_CONCURRENCY="1",
+        GUNICORN_WORKER_CLASS="scribe.workers.UvicornWorker",
+    )
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "scribe.asgi:application", "--bind", "127.0.0.1:0"],
-            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         url = None
@@ -217,10 +222,16 @@ def test_it_runs_ci_on_sqlite_postgres_redis_and_mongodb(workflow):
         assert python["with"]["python-version"] == "3.11"
     by_kind = {
         "sqlite": [n for n, (env, _) in engines.items() if not env],
-        "postgres": [n for n, (env, svc) in engines.items()
-                     if env.get("DATABASE_URL", "").startswith("postgres://") and "postgres" in svc and "redis" in svc],
-        "mongodb": [n for n, (env, svc) in engines.items()
-                    if env.get("MONGODB_URI", "").startswith("mongodb://") and "mongodb" in svc],
+        "postgres": [
+            n
+            for n, (env, svc) in engines.items()
+            if env.get("DATABASE_URL", "").startswith("postgres://") and "postgres" in svc and "redis" in svc
+        ],
+        "mongodb": [
+            n
+            for n, (env, svc) in engines.items()
+            if env.get("MONGODB_URI", "").startswith("mongodb://") and "mongodb" in svc
+        ],
     }
     assert all(by_kind.values()), by_kind
     for job_name in by_kind["postgres"] + by_kind["mongodb"]:

@@ -47,7 +47,10 @@ def test_it_parses_with_each_switch_off_and_node_serving():
         if d["directive"] == "map" and d["file"].endswith("scribe-cutover.conf")
     }
     assert switches == {
-        "$cutover_target": "node", "$cutover_freeze": "off", "$cutover_retry_after": "30", "$cutover_mirror": "off",
+        "$cutover_target": "node",
+        "$cutover_freeze": "off",
+        "$cutover_retry_after": "30",
+        "$cutover_mirror": "off",
     }
 
 
@@ -111,12 +114,24 @@ def gateway(tmp_path: Path, node_port: int, scribe_port: int, **switches: str) -
     (prefix / "scribe-cutover.conf").write_text(cutover)
     for _attempt in range(3):
         port = _free_port()
-        gateway_conf = (GATEWAY / "scribe-gateway.conf").read_text().replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        gateway_conf = (
+            (GATEWAY / "scribe-gateway.conf").read_text().replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        )
         (prefix / "scribe-gateway.conf").write_text(gateway_conf)
         process = subprocess.Popen(
-            [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr",
-             "-g", "daemon off; master_process off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                NGINX,
+                "-p",
+                str(prefix),
+                "-c",
+                str(prefix / "nginx.conf"),
+                "-e",
+                "stderr",
+                "-g",
+                "daemon off; master_process off;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             if _ready(port, process):
@@ -168,7 +183,10 @@ def test_nginx_accepts_the_configuration(tmp_path):
         shutil.copy(conf, prefix / conf.name)
     done = subprocess.run(
         [NGINX, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr

@@ -17,8 +17,17 @@ from kubernetes_validate import utils as kv
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "kubernetes"
 KUBERNETES_VERSION = "1.37.0"  # schemas bundled with kubernetes-validate; no cluster, no network
-SECRET_NAMES = {"SECRET_KEY", "JWT_SECRET_KEY", "LEGACY_JWT_SECRET_KEY", "DATABASE_URL", "MONGODB_URI", "REDIS_URL",
-                "OPENAI_API_KEY", "NHS_CLIENT_SECRET", "BACKUP_ENCRYPTION_KEY"}
+SECRET_NAMES = {
+    "SECRET_KEY",
+    "JWT_SECRET_KEY",
+    "LEGACY_JWT_SECRET_KEY",
+    "DATABASE_URL",
+    "MONGODB_URI",
+    "REDIS_URL",
+    "OPENAI_API_KEY",
+    "NHS_CLIENT_SECRET",
+    "BACKUP_ENCRYPTION_KEY",
+}
 
 
 def _resources() -> list[tuple[str, dict]]:
@@ -60,8 +69,15 @@ def test_it_lists_every_file_in_the_kustomization():
 
 def test_it_has_what_the_issue_asks_for():
     kinds = {doc["kind"] for _, doc in _resources()}
-    assert {"Deployment", "Job", "CronJob", "Service", "Ingress", "HorizontalPodAutoscaler",
-            "PodDisruptionBudget"} <= kinds
+    assert {
+        "Deployment",
+        "Job",
+        "CronJob",
+        "Service",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+    } <= kinds
     assert {d["metadata"]["name"] for d in _kind("Deployment")} == {"scribe-web", "scribe-realtime"}
     assert "Secret" not in kinds  # referenced, never inlined
     assert {"Namespace", "NetworkPolicy"} <= kinds
@@ -123,7 +139,9 @@ def test_the_ingress_sends_the_socket_and_ai_paths_to_the_asgi_service():
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600  # sockets stay open
     nginx = ROOT / "deploy" / "nginx" / "scribe.conf"
     if nginx.exists():  # the same paths as the nginx gateway of issue 10
-        asgi_paths = re.findall(r"location\s+(?:=|\^~|~)\s+(\S+)\s*\{\s*proxy_pass http://scribe_asgi;", nginx.read_text())
+        asgi_paths = re.findall(
+            r"location\s+(?:=|\^~|~)\s+(\S+)\s*\{\s*proxy_pass http://scribe_asgi;", nginx.read_text()
+        )
         assert asgi_paths
         for path in asgi_paths:
             assert routes.get(path.lstrip("^")) == "scribe-realtime", path
@@ -149,7 +167,9 @@ def test_checkov_finds_nothing_unexplained():
         pytest.skip("checkov is not installed (pip install checkov==3.3.30 in its own venv, on PATH)")
     done = subprocess.run(
         [checkov, "-d", str(K8S), "--framework", "kubernetes", "-o", "json", "--quiet", "--compact"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
         # Offline: no fetch of Prisma Cloud's guideline mappings.
         env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )

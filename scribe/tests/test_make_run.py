@@ -74,8 +74,12 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
         # It wrote a development .env, so plain manage.py commands work in the checkout too.
         assert (project / ".env").read_text().splitlines()[-1] == "DEBUG=true"
         check = subprocess.run(
-            [sys.executable, "manage.py", "check"], cwd=project, env=child_env(ENV_FILE=str(project / ".env")),
-            capture_output=True, text=True, timeout=60,
+            [sys.executable, "manage.py", "check"],
+            cwd=project,
+            env=child_env(ENV_FILE=str(project / ".env")),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert check.returncode == 0, check.stderr
         # The image's HEALTHCHECK command against a live server, then against nothing.
@@ -84,8 +88,11 @@ def test_it_migrates_and_serves_with_make_run(tmp_path: Path):
         )
         assert healthy.returncode == 0
         down = subprocess.run(
-            [sys.executable, "-m", "scribe.healthcheck"], cwd=BASE_DIR, env=child_env(PORT=str(free_port())),
-            capture_output=True, timeout=30,
+            [sys.executable, "-m", "scribe.healthcheck"],
+            cwd=BASE_DIR,
+            env=child_env(PORT=str(free_port())),
+            capture_output=True,
+            timeout=30,
         )
         assert down.returncode == 1
     finally:

@@ -46,8 +46,16 @@ def test_it_needs_no_new_migrations_under_mongodb(probe):
 def test_it_gives_every_model_an_objectid_primary_key(probe):
     keys = probe["primary_keys"]
     # Ours, the contrib apps', and the auto-created many-to-many through tables.
-    for label in ("accounts.User", "consultations.Segment", "auth.Group", "auth.Permission",
-                  "contenttypes.ContentType", "admin.LogEntry", "accounts.User_groups", "auth.Group_permissions"):
+    for label in (
+        "accounts.User",
+        "consultations.Segment",
+        "auth.Group",
+        "auth.Permission",
+        "contenttypes.ContentType",
+        "admin.LogEntry",
+        "accounts.User_groups",
+        "auth.Group_permissions",
+    ):
         assert label in keys
     not_objectid = {label: key for label, key in keys.items() if not key["objectid"] or key["column"] != "_id"}
     assert not_objectid == {}

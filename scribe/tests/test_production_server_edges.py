@@ -38,7 +38,16 @@ def server(tmp_path_factory) -> Iterator[int]:
     )
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "scribe.wsgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                "127.0.0.1:0",
+                "scribe.wsgi:application",
+            ],
             cwd=BASE_DIR,
             env=env,
             stdout=sink,

@@ -21,8 +21,15 @@ def component(schema, name: str) -> dict:
 
 @pytest.mark.parametrize(
     "name",
-    ["LoginInputRequest", "RefreshInputRequest", "ConsultationStartInputRequest", "SummaryInputRequest",
-     "ImagesInputRequest", "PromptInputRequest", "SegmentInputRequest"],
+    [
+        "LoginInputRequest",
+        "RefreshInputRequest",
+        "ConsultationStartInputRequest",
+        "SummaryInputRequest",
+        "ImagesInputRequest",
+        "PromptInputRequest",
+        "SegmentInputRequest",
+    ],
 )
 def test_it_declares_that_strict_bodies_take_no_other_fields(schema, name):
     assert component(schema, name)["additionalProperties"] is False
@@ -64,8 +71,11 @@ def test_it_still_caps_a_large_page_size(clinician, client_for):
 
 @pytest.mark.parametrize(
     ("url", "field"),
-    [("/api/v1/notes/?consultation=", "consultation"), ("/api/v1/consultations/?status=", "status"),
-     ("/api/v1/consultations/?search=", "search")],
+    [
+        ("/api/v1/notes/?consultation=", "consultation"),
+        ("/api/v1/consultations/?status=", "status"),
+        ("/api/v1/consultations/?search=", "search"),
+    ],
 )
 def test_it_refuses_an_empty_filter_instead_of_ignoring_it(clinician, client_for, url, field):
     response = client_for(clinician).get(url)
@@ -91,7 +101,11 @@ def test_it_refuses_a_value_of_the_wrong_json_type(clinician, client_for, openai
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"transcript_text": "a", "transcript_id": "1"}, {"transcript_text": "a", "prompt_id": "1", "prompt_text": "p"}],
+    [
+        {},
+        {"transcript_text": "a", "transcript_id": "1"},
+        {"transcript_text": "a", "prompt_id": "1", "prompt_text": "p"},
+    ],
 )
 def test_it_refuses_a_summary_body_outside_its_one_of(clinician, client_for, openai_stub, body):
     response = client_for(clinician).post("/api/v1/ai/summary", body, format="json")
@@ -124,9 +138,11 @@ def test_it_declares_questionnaire_answers_as_an_array_of_scores(schema):
 @pytest.mark.parametrize("answers", [None, {"1": 0}, "0000000"], ids=["null", "object", "text"])
 def test_it_refuses_questionnaire_answers_that_are_not_an_array(client_for, clinician, api_client, answers):
     consultation = consultation_for(clinician)
-    link = client_for(clinician).post(
-        f"/api/v1/consultations/{consultation.pk}/questionnaire-links", {"instrument": "gad7"}, format="json"
-    ).json()
+    link = (
+        client_for(clinician)
+        .post(f"/api/v1/consultations/{consultation.pk}/questionnaire-links", {"instrument": "gad7"}, format="json")
+        .json()
+    )
     url = f"/api/v1/questionnaire-links/{link['token']}"
     response = api_client.post(url, {"answers": answers}, format="json")
     assert response.status_code == 400

@@ -49,8 +49,14 @@ def test_it_sends_no_hsts_or_secure_cookies_in_development():
 
 def test_it_sends_hsts_and_secure_cookies_in_production():
     values = settings_under(
-        ["SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-         "SECURE_SSL_REDIRECT", "SESSION_COOKIE_HTTPONLY"],
+        [
+            "SECURE_HSTS_SECONDS",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_HTTPONLY",
+        ],
         **PRODUCTION_ENV,
     )
     assert values == {

@@ -10,7 +10,11 @@ def test_it_welcomes_with_the_version(api_client):
     response = api_client.get("/")
     assert response.status_code == 200
     # `msg` is the Node.js backend's welcome (LEGACY_API.md), beside Scribe's own keys.
-    assert response.json() == {"msg": "welcome to the server", "message": "Welcome to Scribe API v2.0", "version": "2.0.0"}
+    assert response.json() == {
+        "msg": "welcome to the server",
+        "message": "Welcome to Scribe API v2.0",
+        "version": "2.0.0",
+    }
 
 
 def test_it_reports_liveness(api_client):

@@ -43,7 +43,11 @@ def test_it_parses_a_postgres_database_url():
     db = values["DATABASES"]["default"]
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], int(db["PORT"])) == (
-        "clinic", "scribe", "s3cret", "db.internal", 6543,
+        "clinic",
+        "scribe",
+        "s3cret",
+        "db.internal",
+        6543,
     )
     assert db["CONN_MAX_AGE"] == 60
     assert db["CONN_HEALTH_CHECKS"] is True
@@ -93,7 +97,9 @@ def test_it_reads_cors_origins_with_the_frontend_as_default():
 
 def test_it_reads_ssl_redirect_off_by_default():
     assert settings_under(["SECURE_SSL_REDIRECT"], DEBUG="true")["SECURE_SSL_REDIRECT"] is False
-    assert settings_under(["SECURE_SSL_REDIRECT"], DEBUG="true", SECURE_SSL_REDIRECT="true")["SECURE_SSL_REDIRECT"] is True
+    assert (
+        settings_under(["SECURE_SSL_REDIRECT"], DEBUG="true", SECURE_SSL_REDIRECT="true")["SECURE_SSL_REDIRECT"] is True
+    )
 
 
 def test_it_reads_a_dot_env_file_below_the_real_environment(tmp_path):

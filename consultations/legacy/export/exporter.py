@@ -199,7 +199,9 @@ class LegacyExporter:
 
     # --- deciding and writing ---------------------------------------------------------
 
-    def _pending(self, collection: str, pk: Any, record: Any, *, linked: bool = False) -> tuple[ObjectId, bool, str, _Row | None] | None:
+    def _pending(
+        self, collection: str, pk: Any, record: Any, *, linked: bool = False
+    ) -> tuple[ObjectId, bool, str, _Row | None] | None:
         """(ObjectId, new, fingerprint, row) when the record is to be written; None when it is not."""
         oid = self.oids[collection].get(pk)
         if oid is None:
@@ -221,9 +223,12 @@ class LegacyExporter:
             action = "created" if item.rendered.new else "changed"
             self.report.count(collection, action)
             if item.row is None and not item.rendered.new:
-                self.report.note(collection, item.legacy_id, "no_sync_state",
-                                 "no ledger row (not in Node.js in this shape, or imported before the ledger): "
-                                 "written in full")
+                self.report.note(
+                    collection,
+                    item.legacy_id,
+                    "no_sync_state",
+                    "no ledger row (not in Node.js in this shape, or imported before the ledger): written in full",
+                )
             for line in item.rendered.notes:
                 rule, _, reason = line.partition(": ")
                 self.report.note(collection, item.legacy_id, rule, reason)
@@ -236,8 +241,11 @@ class LegacyExporter:
         moved: list[tuple[_Pending, dict[str, Any]]] = []
         for item in pending:
             doc = written.get(item.rendered.doc["_id"], item.rendered.doc)
-            state = {"source_fingerprint": source_fingerprint(doc), "scribe_fingerprint": item.fingerprint,
-                     "synced_at": now}
+            state = {
+                "source_fingerprint": source_fingerprint(doc),
+                "scribe_fingerprint": item.fingerprint,
+                "synced_at": now,
+            }
             if item.row is None:
                 fresh.append(LegacyDocument(collection=collection, legacy_id=item.legacy_id, **state))
             else:
@@ -266,8 +274,11 @@ class LegacyExporter:
             try:
                 with transaction.atomic():
                     LegacyDocument.objects.create(
-                        collection=row.collection, legacy_id=row.legacy_id, source_fingerprint=row.source_fingerprint,
-                        scribe_fingerprint=row.scribe_fingerprint, synced_at=row.synced_at,
+                        collection=row.collection,
+                        legacy_id=row.legacy_id,
+                        source_fingerprint=row.source_fingerprint,
+                        scribe_fingerprint=row.scribe_fingerprint,
+                        synced_at=row.synced_at,
                     )
             except IntegrityError:
                 # Ours already (MongoDB keeps the part of a batch inserted before the clash)?
@@ -277,8 +288,12 @@ class LegacyExporter:
                     self._state_moved(collection, row.legacy_id)
 
     def _state_moved(self, collection: str, legacy_id: str) -> None:
-        self.report.note(collection, legacy_id, "sync_state_moved",
-                         "a concurrent sync or export recorded this document meanwhile; run the export again")
+        self.report.note(
+            collection,
+            legacy_id,
+            "sync_state_moved",
+            "a concurrent sync or export recorded this document meanwhile; run the export again",
+        )
 
     def _oid(self, collection: str, pk: Any) -> ObjectId | None:
         return None if pk is None else self.oids[collection].get(pk)
@@ -296,8 +311,14 @@ class LegacyExporter:
                     continue
                 oid, new, fingerprint, row = decided
                 rendered = render.user(
-                    oid=oid, new=new, email=user.email, username=user.username, role=user.role,
-                    password=user.password, is_active=user.is_active, created_at=user.created_at,
+                    oid=oid,
+                    new=new,
+                    email=user.email,
+                    username=user.username,
+                    role=user.role,
+                    password=user.password,
+                    is_active=user.is_active,
+                    created_at=user.created_at,
                 )
                 pending.append(_Pending(rendered, str(oid), fingerprint, row))
             self._flush("users", pending)
@@ -315,8 +336,14 @@ class LegacyExporter:
                     self._skip("prompts", oid, "its owner is a staff account that is not exported")
                     continue
                 rendered = render.prompt(
-                    oid=oid, new=new, name=prompt.name, text=prompt.text, is_shareable=prompt.is_shareable,
-                    is_deleted=prompt.is_deleted, clinician=clinician, created_at=prompt.created_at,
+                    oid=oid,
+                    new=new,
+                    name=prompt.name,
+                    text=prompt.text,
+                    is_shareable=prompt.is_shareable,
+                    is_deleted=prompt.is_deleted,
+                    clinician=clinician,
+                    created_at=prompt.created_at,
                     updated_at=prompt.updated_at,
                 )
                 if not prompt.text.strip() or not prompt.name.strip():
@@ -350,9 +377,15 @@ class LegacyExporter:
                 if row is None:
                     self.introduced.add(consultation.pk)
                 rendered = render.consultation(
-                    oid=oid, new=new, clinician=clinician, patient=consultation.patient_data,
-                    transcript=self._oid("transcripts", transcript_pk), notes=notes,
-                    started_at=consultation.started_at, ended_at=consultation.ended_at, status=consultation.status,
+                    oid=oid,
+                    new=new,
+                    clinician=clinician,
+                    patient=consultation.patient_data,
+                    transcript=self._oid("transcripts", transcript_pk),
+                    notes=notes,
+                    started_at=consultation.started_at,
+                    ended_at=consultation.ended_at,
+                    status=consultation.status,
                 )
                 pending.append(_Pending(rendered, str(oid), fingerprint, row))
             self._flush("consultations", pending)
@@ -405,9 +438,15 @@ class LegacyExporter:
                 current = newest.get(transcript.pk)
                 summary = render.summary_text(text=current[1], content=current[2]) if current else None
                 rendered = render.transcript(
-                    oid=oid, new=new, clinician=clinician, consultation=consultation, text=transcript.text,
-                    summary=summary, prompt_used=self._oid("prompts", transcript.prompt_used_id),
-                    created_at=transcript.created_at, updated_at=transcript.updated_at,
+                    oid=oid,
+                    new=new,
+                    clinician=clinician,
+                    consultation=consultation,
+                    text=transcript.text,
+                    summary=summary,
+                    prompt_used=self._oid("prompts", transcript.prompt_used_id),
+                    created_at=transcript.created_at,
+                    updated_at=transcript.updated_at,
                 )
                 pending.append(_Pending(rendered, str(oid), fingerprint, row))
             self._flush("transcripts", pending)
@@ -436,8 +475,14 @@ class LegacyExporter:
                     self._skip("notes", oid, "an empty body, which the Node.js schema refuses")
                     continue
                 rendered = render.note(
-                    oid=oid, new=new, clinician=refs[0], transcript=refs[1], consultation=refs[2], body=note.body,
-                    created_at=note.created_at, updated_at=note.updated_at,
+                    oid=oid,
+                    new=new,
+                    clinician=refs[0],
+                    transcript=refs[1],
+                    consultation=refs[2],
+                    body=note.body,
+                    created_at=note.created_at,
+                    updated_at=note.updated_at,
                 )
                 pending.append(_Pending(rendered, str(oid), fingerprint, row))
             self._flush("notes", pending)
@@ -452,7 +497,9 @@ class LegacyExporter:
         """Rows whose record is gone: deleted in Scribe since it was imported or exported."""
         for collection in DELETABLE:
             present = {str(oid) for oid in self.oids[collection].values()}
-            gone = {lid: row for lid, row in self.rows[collection].items() if lid not in present and ObjectId.is_valid(lid)}
+            gone = {
+                lid: row for lid, row in self.rows[collection].items() if lid not in present and ObjectId.is_valid(lid)
+            }
             if not gone:
                 continue
             ids = sorted(gone)
@@ -481,7 +528,9 @@ class LegacyExporter:
         if count:
             last = max(expiries)
             self.report.note(
-                "blacktokens", "-", "revocations_not_exportable",
+                "blacktokens",
+                "-",
+                "revocations_not_exportable",
                 f"{count} Node.js token(s) logged out in Scribe stay valid for Node.js until {last.isoformat()} "
                 "(Scribe keeps only their hash): switch back after that, or change Node.js's tokenSecretKey",
             )

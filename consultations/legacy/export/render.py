@@ -53,7 +53,14 @@ def when(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def user(
-    *, oid: ObjectId, new: bool, email: str, username: str, role: str, password: str, is_active: bool,
+    *,
+    oid: ObjectId,
+    new: bool,
+    email: str,
+    username: str,
+    role: str,
+    password: str,
+    is_active: bool,
     created_at: dt.datetime,
 ) -> Rendered:
     doc: dict[str, Any] = {"_id": oid, "username": username, "email": email, "role": role}
@@ -80,8 +87,16 @@ def user(
 
 
 def prompt(
-    *, oid: ObjectId, new: bool, name: str, text: str, is_shareable: bool, is_deleted: bool, clinician: ObjectId,
-    created_at: dt.datetime, updated_at: dt.datetime | None,
+    *,
+    oid: ObjectId,
+    new: bool,
+    name: str,
+    text: str,
+    is_shareable: bool,
+    is_deleted: bool,
+    clinician: ObjectId,
+    created_at: dt.datetime,
+    updated_at: dt.datetime | None,
 ) -> Rendered:
     doc: dict[str, Any] = {
         "_id": oid,
@@ -100,8 +115,16 @@ def prompt(
 
 
 def consultation(
-    *, oid: ObjectId, new: bool, clinician: ObjectId, patient: Any, transcript: ObjectId | None,
-    notes: list[ObjectId], started_at: dt.datetime, ended_at: dt.datetime | None, status: str,
+    *,
+    oid: ObjectId,
+    new: bool,
+    clinician: ObjectId,
+    patient: Any,
+    transcript: ObjectId | None,
+    notes: list[ObjectId],
+    started_at: dt.datetime,
+    ended_at: dt.datetime | None,
+    status: str,
 ) -> Rendered:
     doc: dict[str, Any] = {"_id": oid, "clinician": clinician, "patient": patient}
     if transcript is not None:
@@ -128,8 +151,16 @@ def summary_text(*, text: str, content: Any) -> str:
 
 
 def transcript(
-    *, oid: ObjectId, new: bool, clinician: ObjectId, consultation: ObjectId, text: str, summary: str | None,
-    prompt_used: ObjectId | None, created_at: dt.datetime, updated_at: dt.datetime | None,
+    *,
+    oid: ObjectId,
+    new: bool,
+    clinician: ObjectId,
+    consultation: ObjectId,
+    text: str,
+    summary: str | None,
+    prompt_used: ObjectId | None,
+    created_at: dt.datetime,
+    updated_at: dt.datetime | None,
 ) -> Rendered:
     doc: dict[str, Any] = {
         "_id": oid,
@@ -149,8 +180,15 @@ def transcript(
 
 
 def note(
-    *, oid: ObjectId, new: bool, clinician: ObjectId, transcript: ObjectId, consultation: ObjectId, body: str,
-    created_at: dt.datetime, updated_at: dt.datetime | None,
+    *,
+    oid: ObjectId,
+    new: bool,
+    clinician: ObjectId,
+    transcript: ObjectId,
+    consultation: ObjectId,
+    body: str,
+    created_at: dt.datetime,
+    updated_at: dt.datetime | None,
 ) -> Rendered:
     # Notes have no __v (versionKey: false in every generation).
     return Rendered(

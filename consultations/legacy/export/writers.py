@@ -100,7 +100,7 @@ class DumpWriter:
             "// Apply a Scribe rollback export to the Node.js database (mongosh).\n"
             f"// 1. mongorestore --uri \"$NODE_URI\" --nsFrom '{self.database}.*' --nsTo '{self.staging}.*' "
             f"{self.directory}\n"
-            f"// 2. mongosh \"$NODE_URI\" --file {self.directory / APPLY_SCRIPT}\n"
+            f'// 2. mongosh "$NODE_URI" --file {self.directory / APPLY_SCRIPT}\n'
             "// users/prompts are merged (fields Scribe does not hold are kept), the rest replaced.\n"
             f"const target = {json.dumps(self.database)};\n"
             f"const staging = db.getSiblingDB({json.dumps(self.staging)});\n"
@@ -109,8 +109,8 @@ class DumpWriter:
             "const present = staging.getCollectionNames();\n"
             "for (const [name, whenMatched] of Object.entries(how)) {\n"
             "  if (!present.includes(name)) continue;\n"
-            "  staging.getCollection(name).aggregate([{$merge: {into: {db: target, coll: name}, on: \"_id\",\n"
-            "    whenMatched: whenMatched, whenNotMatched: \"insert\"}}]);\n"
+            '  staging.getCollection(name).aggregate([{$merge: {into: {db: target, coll: name}, on: "_id",\n'
+            '    whenMatched: whenMatched, whenNotMatched: "insert"}}]);\n'
             "  print(`${name}: ${staging.getCollection(name).countDocuments()} written`);\n"
             "}\n"
             "for (const [name, ids] of Object.entries(deleted)) {\n"

@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("id", help="the consultation's id")
-        parser.add_argument("--legacy", action="store_true", help="ID is the consultation's _id in the Node.js database")
+        parser.add_argument(
+            "--legacy", action="store_true", help="ID is the consultation's _id in the Node.js database"
+        )
         parser.add_argument("--output", metavar="FILE", help="write the JSON here instead of stdout (created 0600)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,9 +36,7 @@ class Command(BaseCommand):
         else:
             pk = parse_pk(raw)
             lookup = {"pk": pk} if pk is not None else None
-        consultation = (
-            Consultation.objects.select_related("clinician").filter(**lookup).first() if lookup else None
-        )
+        consultation = Consultation.objects.select_related("clinician").filter(**lookup).first() if lookup else None
         if consultation is None:
             raise CommandError(f"No consultation with {'legacy ' if options['legacy'] else ''}id {raw!r}.")
         text = json.dumps(consultation_export(consultation), indent=2, ensure_ascii=False, sort_keys=False)

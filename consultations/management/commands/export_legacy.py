@@ -28,10 +28,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--dump", metavar="DIR", help="write a mongodump-style directory (must not hold an export)")
-        target.add_argument("--uri", metavar="MONGODB_URI", help="the Node.js database, e.g. mongodb://host:27017/scribe")
-        parser.add_argument(
-            "--database", help="the Node.js database name (default: the URI's, or 'scribe' for --dump)"
+        target.add_argument(
+            "--uri", metavar="MONGODB_URI", help="the Node.js database, e.g. mongodb://host:27017/scribe"
         )
+        parser.add_argument("--database", help="the Node.js database name (default: the URI's, or 'scribe' for --dump)")
         parser.add_argument("--dry-run", action="store_true", help="decide and report everything, write nothing")
         parser.add_argument("--report", metavar="FILE", help="write the full report (every line, deleted ids) as JSON")
         parser.add_argument("--allow-skips", action="store_true", help="exit 0 even when records were not exported")

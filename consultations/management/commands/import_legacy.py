@@ -50,9 +50,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="read and check everything, write nothing")
         parser.add_argument("--report", metavar="FILE", help="write the full report (every skip and repair) as JSON")
-        parser.add_argument(
-            "--allow-skips", action="store_true", help="exit 0 even when documents were skipped"
-        )
+        parser.add_argument("--allow-skips", action="store_true", help="exit 0 even when documents were skipped")
         parser.add_argument(
             "--progress",
             choices=["auto", "bar", "lines", "off"],
@@ -156,10 +154,12 @@ class Command(BaseCommand):
             out.write(self.style.SUCCESS(f"Imported: {report.rows_written} rows written."))
         conflicts = sum(1 for issue in report.issues if issue.action == CONFLICT)
         if conflicts:
-            out.write(self.style.WARNING(
-                f"{conflicts} document(s) changed both in Node.js and in Scribe: Scribe's version kept, "
-                "listed as 'conflict' above; settle them by hand."
-            ))
+            out.write(
+                self.style.WARNING(
+                    f"{conflicts} document(s) changed both in Node.js and in Scribe: Scribe's version kept, "
+                    "listed as 'conflict' above; settle them by hand."
+                )
+            )
         if options["report"]:
             out.write(f"Report written to {options['report']}")
         sys.stdout.flush()

@@ -104,7 +104,7 @@ class Command(BaseCommand):
         url = options["url"].rstrip("/")
         login = (
             f"curl -s -X POST {url}/api/v1/users/login -H 'Content-Type: application/json' \\\n"
-            f"       -d '{{\"email\": \"{email}\", \"password\": \"{shown}\"}}'"
+            f'       -d \'{{"email": "{email}", "password": "{shown}"}}\''
         )
         self.stdout.write(
             "Log in (after `make run`):\n"
@@ -121,15 +121,17 @@ class Command(BaseCommand):
                 f"  TOKEN=$({login} \\\n"
                 "       | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
                 f"  curl -s -X POST {url}/api/v1/transcripts/{transcript.pk}/summarize "
-                "-H \"Authorization: Bearer $TOKEN\" \\\n"
+                '-H "Authorization: Bearer $TOKEN" \\\n'
                 "       -H 'Content-Type: application/json' -d '{}'"
             )
 
     @staticmethod
     def _summary_transcript(user: User) -> Any:
-        first = Consultation.objects.filter(
-            clinician=user, patient_name=DEMO_CONSULTATIONS[0][0]["name"].lower()
-        ).select_related("transcript").first()
+        first = (
+            Consultation.objects.filter(clinician=user, patient_name=DEMO_CONSULTATIONS[0][0]["name"].lower())
+            .select_related("transcript")
+            .first()
+        )
         return getattr(first, "transcript", None)
 
     def _check_like_registration(self, email: str, password: str | None) -> None:
@@ -138,7 +140,9 @@ class Command(BaseCommand):
         # A random password passes; the one given is checked by the service's validators below.
         checked = RegisterInput(data={**data, "password": password or "x"})
         problems: dict[str, list[str]] = (
-            {} if checked.is_valid() else {name: [str(m) for m in messages] for name, messages in checked.errors.items()}
+            {}
+            if checked.is_valid()
+            else {name: [str(m) for m in messages] for name, messages in checked.errors.items()}
         )
         if password:
             try:
@@ -191,6 +195,8 @@ class Command(BaseCommand):
             services.note_create(clinician=user, consultation=consultation, body=body)
         if summary is not None:
             text = "\n".join(f"{key.capitalize()}: {value}" for key, value in summary.items())
-            services.transcript_summary_add(transcript=transcript, content=summary, text=text, model="demo", prompt=prompt)
+            services.transcript_summary_add(
+                transcript=transcript, content=summary, text=text, model="demo", prompt=prompt
+            )
             services.consultation_end(consultation=consultation)
         return True

@@ -82,14 +82,27 @@ def canonical_database() -> dict[str, list[tuple]]:
         ),
         "consultations": rows(
             Consultation.objects.values_list(
-                "legacy_id", "clinician_id", "patient_data", "patient_name", "status", "started_at", "ended_at", "summary"
+                "legacy_id",
+                "clinician_id",
+                "patient_data",
+                "patient_name",
+                "status",
+                "started_at",
+                "ended_at",
+                "summary",
             ),
             lambda r: (r[0], _legacy(r[1], users), json.dumps(r[2], sort_keys=True), *r[3:]),
         ),
         "transcripts": rows(
             Transcript.objects.values_list(
-                "legacy_id", "consultation_id", "clinician_id", "prompt_used_id", "summary_version",
-                "edited_text", "created_at", "updated_at",
+                "legacy_id",
+                "consultation_id",
+                "clinician_id",
+                "prompt_used_id",
+                "summary_version",
+                "edited_text",
+                "created_at",
+                "updated_at",
             ),
             lambda r: (r[0], consultations[r[1]], _legacy(r[2], users), _legacy(r[3], prompts), *r[4:]),
         ),
@@ -101,8 +114,16 @@ def canonical_database() -> dict[str, list[tuple]]:
             Summary.objects.values_list(
                 "legacy_id", "transcript_id", "version", "content", "text", "model", "prompt_id", "created_at"
             ),
-            lambda r: (r[0], transcripts[r[1]], r[2], json.dumps(r[3], sort_keys=True), r[4], r[5],
-                       _legacy(r[6], prompts), r[7]),
+            lambda r: (
+                r[0],
+                transcripts[r[1]],
+                r[2],
+                json.dumps(r[3], sort_keys=True),
+                r[4],
+                r[5],
+                _legacy(r[6], prompts),
+                r[7],
+            ),
         ),
         "notes": rows(
             Note.objects.values_list(
@@ -132,7 +153,9 @@ def run_import(*args: str, tmp_path: Path) -> tuple[dict[str, Any], str, int]:
     out, err = StringIO(), StringIO()
     status = 0
     try:
-        call_command("import_legacy", *args, "--report", str(report_file), "--progress", "lines", stdout=out, stderr=err)
+        call_command(
+            "import_legacy", *args, "--report", str(report_file), "--progress", "lines", stdout=out, stderr=err
+        )
     except CommandError as exc:
         status = exc.returncode
         out.write(f"\n{exc}\n")

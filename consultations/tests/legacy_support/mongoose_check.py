@@ -43,7 +43,11 @@ def mongoose_modules() -> Path:
                 shutil.copy(HARNESS / name, target / name)
             installed = subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
-                cwd=target, capture_output=True, text=True, timeout=600, check=False,
+                cwd=target,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
             )
             assert installed.returncode == 0, f"npm ci failed: {installed.stderr[-2000:]}"
             done.write_text("ok\n")

@@ -26,8 +26,12 @@ def _picks(docs):
     """The documents the script changes (fixed: the first of each kind in the dump)."""
     transcripts = {d["_id"]: d for d in docs["transcripts"]}
     consultations = _g3(docs, "consultations")
-    saved = next(c for c in consultations if c["status"] == "ended" and transcripts[c["transcript"]].get("transcript_text"))
-    ending = next(c for c in consultations if c["status"] == "active" and not transcripts[c["transcript"]].get("summary"))
+    saved = next(
+        c for c in consultations if c["status"] == "ended" and transcripts[c["transcript"]].get("transcript_text")
+    )
+    ending = next(
+        c for c in consultations if c["status"] == "active" and not transcripts[c["transcript"]].get("summary")
+    )
     notes = [n for n in _g3(docs, "notes") if n.get("consultation") in {c["_id"] for c in consultations}]
     prompt = next(p for p in docs["prompts"] if not p["is_deleted"] and p["clinician"] == ObjectId(LEO["id"]))
     return {
@@ -57,19 +61,41 @@ def script(token: str):
         # A prompt soft-deleted.
         picks["prompt"].update(is_deleted=True, updated_at=LATER)
         # A new consultation with its transcript and a note.
-        docs["consultations"].append({
-            "_id": NEW_CONSULTATION, "clinician": ObjectId(LEO["id"]), "patient": {"name": "New Patient", "age": 40},
-            "transcript": NEW_TRANSCRIPT, "notes": [NEW_NOTE], "started_at": LATER, "ended_at": None,
-            "status": "active", "__v": 1,
-        })
-        docs["transcripts"].append({
-            "_id": NEW_TRANSCRIPT, "clinician": ObjectId(LEO["id"]), "consultation": NEW_CONSULTATION,
-            "transcript_text": "Clinician: Hello.\nPatient: Hi.", "created_at": LATER, "updated_at": LATER, "__v": 0,
-        })
-        docs["notes"].append({
-            "_id": NEW_NOTE, "clinician": ObjectId(LEO["id"]), "transcript": NEW_TRANSCRIPT,
-            "consultation": NEW_CONSULTATION, "body": "New note", "created_at": LATER, "updated_at": LATER,
-        })
+        docs["consultations"].append(
+            {
+                "_id": NEW_CONSULTATION,
+                "clinician": ObjectId(LEO["id"]),
+                "patient": {"name": "New Patient", "age": 40},
+                "transcript": NEW_TRANSCRIPT,
+                "notes": [NEW_NOTE],
+                "started_at": LATER,
+                "ended_at": None,
+                "status": "active",
+                "__v": 1,
+            }
+        )
+        docs["transcripts"].append(
+            {
+                "_id": NEW_TRANSCRIPT,
+                "clinician": ObjectId(LEO["id"]),
+                "consultation": NEW_CONSULTATION,
+                "transcript_text": "Clinician: Hello.\nPatient: Hi.",
+                "created_at": LATER,
+                "updated_at": LATER,
+                "__v": 0,
+            }
+        )
+        docs["notes"].append(
+            {
+                "_id": NEW_NOTE,
+                "clinician": ObjectId(LEO["id"]),
+                "transcript": NEW_TRANSCRIPT,
+                "consultation": NEW_CONSULTATION,
+                "body": "New note",
+                "created_at": LATER,
+                "updated_at": LATER,
+            }
+        )
         # A logout.
         docs["blacktokens"].append({"_id": NEW_BLACKTOKEN, "blackToken": token})
 

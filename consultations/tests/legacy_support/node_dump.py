@@ -20,7 +20,9 @@ NODE_MANIFEST: dict[str, Any] = json.loads((NODE_DUMP / "manifest.json").read_te
 
 def node_docs() -> dict[str, list[dict[str, Any]]]:
     return {
-        name: list(bson.decode_file_iter((NODE_DB / f"{name}.bson").open("rb"), codec_options=bson.CodecOptions(tz_aware=True)))
+        name: list(
+            bson.decode_file_iter((NODE_DB / f"{name}.bson").open("rb"), codec_options=bson.CodecOptions(tz_aware=True))
+        )
         for name in COLLECTIONS
     }
 
@@ -63,18 +65,39 @@ def canonical_state() -> dict[str, list[tuple]]:
             for u in User.objects.all()
         ),
         "prompts": sorted(
-            (p.legacy_id, ref(users, p.owner_id), p.name, p.text, p.is_shareable, p.is_deleted,
-             _iso(p.created_at), _iso(p.updated_at))
+            (
+                p.legacy_id,
+                ref(users, p.owner_id),
+                p.name,
+                p.text,
+                p.is_shareable,
+                p.is_deleted,
+                _iso(p.created_at),
+                _iso(p.updated_at),
+            )
             for p in Prompt.objects.all()
         ),
         "consultations": sorted(
-            (c.legacy_id, ref(users, c.clinician_id), json.dumps(c.patient_data, sort_keys=True), c.patient_name,
-             c.status, _iso(c.started_at), _iso(c.ended_at))
+            (
+                c.legacy_id,
+                ref(users, c.clinician_id),
+                json.dumps(c.patient_data, sort_keys=True),
+                c.patient_name,
+                c.status,
+                _iso(c.started_at),
+                _iso(c.ended_at),
+            )
             for c in Consultation.objects.all()
         ),
         "notes": sorted(
-            (n.legacy_id, ref(consultations, n.consultation_id), ref(users, n.clinician_id), n.body,
-             _iso(n.created_at), _iso(n.updated_at))
+            (
+                n.legacy_id,
+                ref(consultations, n.consultation_id),
+                ref(users, n.clinician_id),
+                n.body,
+                _iso(n.created_at),
+                _iso(n.updated_at),
+            )
             for n in Note.objects.all()
         ),
         "revoked_tokens": sorted(RevokedToken.objects.values_list("key", "reason")),
@@ -88,8 +111,16 @@ def canonical_state() -> dict[str, list[tuple]]:
             # from the transcript's updated_at, which later text saves move on.
             summary = (json.dumps(newest.content, sort_keys=True), newest.text, ref(prompts, newest.prompt_id))
         transcripts.append(
-            (t.legacy_id, ref(consultations, t.consultation_id), ref(users, t.clinician_id), ref(prompts, t.prompt_used_id),
-             transcript_text(transcript=t), repr(summary), _iso(t.created_at), _iso(t.updated_at))
+            (
+                t.legacy_id,
+                ref(consultations, t.consultation_id),
+                ref(users, t.clinician_id),
+                ref(prompts, t.prompt_used_id),
+                transcript_text(transcript=t),
+                repr(summary),
+                _iso(t.created_at),
+                _iso(t.updated_at),
+            )
         )
     state["transcripts"] = sorted(transcripts, key=repr)
     return state
