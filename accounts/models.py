@@ -19,6 +19,7 @@ class Role(models.TextChoices):
 
 # What a person may choose when registering through the API (never staff).
 REGISTRATION_ROLES = (Role.PATIENT, Role.CLINICIAN)
+REGISTRATION_ROLE_CHOICES = [(role.value, role.label) for role in REGISTRATION_ROLES]
 
 
 class UserManager(BaseUserManager["User"]):

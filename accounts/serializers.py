@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import REGISTRATION_ROLES, Role
+from accounts.models import REGISTRATION_ROLE_CHOICES, Role
 from scribe.core.serializers import IdField, QuerySerializer, StrictSerializer
 
 
@@ -12,7 +12,7 @@ class RegisterInput(StrictSerializer):
     username = serializers.CharField(min_length=3, max_length=50)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
-    role = serializers.ChoiceField(choices=[(r.value, r.label) for r in REGISTRATION_ROLES], default=Role.PATIENT)
+    role = serializers.ChoiceField(choices=REGISTRATION_ROLE_CHOICES, default=Role.PATIENT)
 
 
 class LoginInput(StrictSerializer):

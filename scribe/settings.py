@@ -267,7 +267,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Two choice sets share the field name "role": a user's role (patient, clinician, staff)
+    # and the roles a registration may ask for (patient, clinician).
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.models.Role",
+        "RegistrationRoleEnum": "accounts.models.REGISTRATION_ROLE_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "scribe.core.schema.add_error_responses",
