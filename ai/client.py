@@ -213,6 +213,17 @@ def _log(task: str, model: str, started: float, usage: dict[str, int], outcome: 
     )
 
 
+@contextmanager
+def _failures_logged(task: str, model: str, started: float) -> Iterator[None]:
+    """A failed provider call is logged (no usage) and raised as Scribe's error; shared
+    by the sync and async calls, which differ only in awaiting the SDK."""
+    try:
+        yield
+    except Exception as error:
+        _log(task, model, started, {}, type(error).__name__)
+        raise _translate(error) from error
+
+
 def _usage_of(response: Any) -> dict[str, int]:
     usage = getattr(response, "usage", None)
     if usage is None:
@@ -239,12 +250,9 @@ def _chat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tuple[str
     client = _client()
     model = settings.AI_CHAT_MODEL
     started = time.perf_counter()
-    try:
+    with _failures_logged(task, model, started):
         response = client.chat.completions.create(model=model, messages=messages, **kwargs)
         content = _chat_answer(response)
-    except Exception as error:
-        _log(task, model, started, {}, type(error).__name__)
-        raise _translate(error) from error
     usage = _usage_of(response)
     _log(task, response.model or model, started, usage, "ok")
     return content, response.model or model, usage
@@ -254,12 +262,9 @@ async def _achat(task: str, messages: list[dict[str, Any]], **kwargs: Any) -> tu
     client = _async_client()
     model = settings.AI_CHAT_MODEL
     started = time.perf_counter()
-    try:
+    with _failures_logged(task, model, started):
         response = await client.chat.completions.create(model=model, messages=messages, **kwargs)
         content = _chat_answer(response)
-    except Exception as error:
-        _log(task, model, started, {}, type(error).__name__)
-        raise _translate(error) from error
     usage = _usage_of(response)
     _log(task, response.model or model, started, usage, "ok")
     return content, response.model or model, usage
@@ -368,11 +373,8 @@ class JsonStream:
         self.result: ChatResult | None = None
         self._started = time.perf_counter()
         client = _client()
-        try:
+        with _failures_logged(task, self.model, self._started):
             self._stream = client.chat.completions.create(**_stream_request(messages, schema_name, schema))
-        except Exception as error:
-            _log(task, self.model, self._started, {}, type(error).__name__)
-            raise _translate(error) from error
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         reader = _StreamReader(self.model)
@@ -408,11 +410,8 @@ class AsyncJsonStream:
     ) -> AsyncJsonStream:
         started = time.perf_counter()
         client = _async_client()
-        try:
+        with _failures_logged(task, settings.AI_CHAT_MODEL, started):
             stream = await client.chat.completions.create(**_stream_request(messages, schema_name, schema))
-        except Exception as error:
-            _log(task, settings.AI_CHAT_MODEL, started, {}, type(error).__name__)
-            raise _translate(error) from error
         return cls(task=task, stream=stream, started=started)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
@@ -455,14 +454,11 @@ def transcribe(*, audio: bytes, filename: str, content_type: str) -> dict[str, A
     client = _client()
     model = settings.AI_TRANSCRIBE_MODEL
     started = time.perf_counter()
-    try:
+    with _failures_logged("transcribe", model, started):
         response = client.audio.transcriptions.create(
             model=model, file=(filename, audio, content_type), response_format="verbose_json"
         )
         text, segments = _transcription(response)
-    except Exception as error:
-        _log("transcribe", model, started, {}, type(error).__name__)
-        raise _translate(error) from error
     _log("transcribe", model, started, _usage_of(response), "ok")
     return {"text": text, "segments": segments, "model": model}
 
@@ -472,13 +468,10 @@ async def atranscribe(*, audio: bytes, filename: str, content_type: str) -> dict
     client = _async_client()
     model = settings.AI_TRANSCRIBE_MODEL
     started = time.perf_counter()
-    try:
+    with _failures_logged("transcribe", model, started):
         response = await client.audio.transcriptions.create(
             model=model, file=(filename, audio, content_type), response_format="verbose_json"
         )
         text, segments = _transcription(response)
-    except Exception as error:
-        _log("transcribe", model, started, {}, type(error).__name__)
-        raise _translate(error) from error
     _log("transcribe", model, started, _usage_of(response), "ok")
     return {"text": text, "segments": segments, "model": model}

@@ -25,13 +25,13 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from accounts.permissions import IsClinician, IsPatientOrClinician
-from ai import client
 from ai import serializers as s
 from ai.images import image_check, image_or_url
 from ai.services import aaudio_transcribe, aimage_analyse, asearch_answer, clinical_codes_search
 from ai.summaries import SummaryJob, asummary_run, asummary_stream, summary_prepare
+from ai.view_mixins import AIRequestMixin
 from consultations.selectors import prompt_get_usable, transcript_get
-from scribe.core.asyncdb import database_sync_to_async, release_connections
+from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import InvalidInput
 from scribe.core.parsers import ScribeMultiPartParser, json_parser_classes
 from scribe.core.serializers import QuerySerializer, validated
@@ -102,25 +102,13 @@ def _stream_wanted(request) -> bool:
     return validated(StreamQuerySerializer, request.query_params)["stream"]
 
 
-class AsyncAIViewSet(async_viewsets.ViewSet):
+class AsyncAIViewSet(AIRequestMixin, async_viewsets.ViewSet):
     """The base of every view that waits on the AI provider: async actions (``adrf``),
     answers in JSON whatever was accepted, and one time budget
     (``AI_REQUEST_BUDGET_SECONDS``) shared by all provider calls of the request,
     started before authentication as it always was."""
 
     content_negotiation_class = JSONWhateverAccepted
-
-    async def async_dispatch(self, request, *args, **kwargs):
-        with client.request_budget():
-            return await super().async_dispatch(request, *args, **kwargs)
-
-    def initial(self, request, *args, **kwargs):
-        # Authentication's database connection (run in a thread by adrf) is given back
-        # before the provider is awaited (scribe.core.asyncdb).
-        try:
-            super().initial(request, *args, **kwargs)
-        finally:
-            release_connections()
 
 
 class AIViewSet(AsyncAIViewSet):

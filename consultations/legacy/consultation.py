@@ -95,25 +95,8 @@ def transcript_state(transcript_id: str, transcript_doc: dict[str, Any], started
     def repair(rule: str, reason: str) -> None:
         issues.append(("transcripts", transcript_id, rule, reason))
 
-    text = transcript_doc.get("transcript_text")
-    if text is None:
-        text = ""
-        repair("missing_field", "no transcript_text; imported as an empty transcript")
-    elif not isinstance(text, str):
-        text = str(text)
-        repair("wrong_type", "transcript_text was not text; kept as its string form")
-
-    summary = None
-    raw_summary = transcript_doc.get("summary")
-    content = rules.summary_content(raw_summary)
-    if content is None and raw_summary not in (None, "", {}):
-        repair("wrong_type", "summary of an unknown shape; not imported")
-    elif content is not None:
-        parts, summary_text, reason = content
-        summary = (parts, summary_text)
-        if reason:
-            kind = "summary_as_string" if isinstance(raw_summary, str) else "missing_field"
-            repair(kind, reason)
+    text = rules.transcript_text(transcript_doc.get("transcript_text"), repair, field="transcript_text")
+    summary = rules.summary_of(transcript_doc.get("summary"), repair, field="summary")
 
     created_at = rules.aware(transcript_doc.get("created_at")) or started_at
     updated_at = rules.aware(transcript_doc.get("updated_at")) or created_at

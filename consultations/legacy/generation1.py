@@ -94,24 +94,8 @@ def plan(doc_id: str, doc: dict[str, Any]) -> Generation1Plan:
         started_at = rules.id_time(doc_id)
         repair("missing_field", "no createdAt; taken from the _id")
 
-    text = doc.get("transcript")
-    if text is None:
-        text = ""
-        repair("missing_field", "no transcript text; imported as an empty transcript")
-    elif not isinstance(text, str):
-        text = str(text)
-        repair("wrong_type", "transcript was not text; kept as its string form")
-
-    summary = None
-    raw_summary = doc.get("soapSummary")
-    content = rules.summary_content(raw_summary)
-    if content is None and raw_summary not in (None, "", {}):
-        repair("wrong_type", "soapSummary of an unknown shape; not imported")
-    elif content is not None:
-        parts, summary_text, why = content
-        summary = (parts, summary_text)
-        if why:
-            repair("summary_as_string" if isinstance(raw_summary, str) else "missing_field", why)
+    text = rules.transcript_text(doc.get("transcript"), repair, field="transcript", missing="transcript text")
+    summary = rules.summary_of(doc.get("soapSummary"), repair, field="soapSummary")
 
     body, why = note_body(doc.get("notes"))
     if why:

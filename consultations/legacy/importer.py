@@ -25,7 +25,7 @@ its collection, ``_id`` and reason (never its content).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,17 +84,6 @@ class _ConsultationPlan:
     updated_at: Any
     segments: list[tuple[str, str]] = field(default_factory=list)
     summary: tuple[dict[str, str], str] | None = None
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _pk_kwargs(legacy_id: str | None) -> dict[str, Any]:
@@ -218,7 +207,7 @@ class LegacyImporter:
         self.users.update(existing_by_legacy)
         emails = [normalise_email(d["email"]) for d in docs if isinstance(d.get("email"), str)]
         existing_by_email: dict[str, tuple[Any, str | None]] = {}
-        for chunk in _batches(emails, self.batch_size):
+        for chunk in rules.batches(emails, self.batch_size):
             for email, pk, legacy_id in User.objects.filter(email__in=chunk).values_list("email", "pk", "legacy_id"):
                 existing_by_email[email] = (pk, legacy_id)
 
@@ -446,7 +435,7 @@ class LegacyImporter:
 
         counts = self.report.counts("consultations")
         with self.progress.collection("consultations", self.reader.count("consultations")) as advance:
-            for batch in _batches(self.reader.iter("consultations"), self.batch_size):
+            for batch in rules.batches(self.reader.iter("consultations"), self.batch_size):
                 counts.read += len(batch)
                 self._consultation_batch(batch, transcript_naming, claimed, prompt_usage)
                 advance(len(batch))
@@ -542,7 +531,7 @@ class LegacyImporter:
         if not ids:
             return
         docs = (doc for doc in self.reader.iter("transcripts") if rules.oid_hex(doc.get("_id")) in ids)
-        for batch in _batches(docs, self.batch_size):
+        for batch in rules.batches(docs, self.batch_size):
             self._standalone_batch(batch)
 
     def _standalone_batch(self, batch: list[dict[str, Any]]) -> None:
@@ -792,7 +781,7 @@ class LegacyImporter:
         """
         counts = self.report.counts("notes")
         with self.progress.collection("notes", self.reader.count("notes")) as advance:
-            for batch in _batches(self.reader.iter("notes"), self.batch_size):
+            for batch in rules.batches(self.reader.iter("notes"), self.batch_size):
                 counts.read += len(batch)
                 ids = [rules.oid_hex(d.get("_id")) for d in batch]
                 present = set(

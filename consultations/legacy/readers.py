@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 import bson
 from bson import ObjectId
+
+from consultations.legacy.mongo import connect, server_errors
 
 # The collections of the Node.js backend, in the order the importer needs them.
 COLLECTIONS = ("users", "prompts", "consultations", "transcripts", "notes", "blacktokens")
@@ -207,36 +209,12 @@ class LiveReader:
             self._client.close()
 
 
-@contextmanager
-def _server_errors() -> Iterator[None]:
+def _server_errors() -> AbstractContextManager[None]:
     """A server lost part-way is the source failing (``ReaderError``), named without credentials."""
-    from pymongo.errors import PyMongoError
-
-    try:
-        yield
-    except PyMongoError as exc:
-        raise ReaderError(f"the MongoDB server failed: {exc.__class__.__name__}") from exc
+    return server_errors(ReaderError)
 
 
 def open_live_reader(uri: str, *, database: str | None = None, timeout_ms: int = 5000) -> LiveReader:
     """Connect to ``uri`` (the database named in its path, or ``database``) and check it answers."""
-    import pymongo
-    from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
-    from pymongo.uri_parser import parse_uri
-
-    try:
-        parsed = parse_uri(uri)
-    except (InvalidURI, ConfigurationError, ValueError) as exc:
-        raise ReaderError(f"not a MongoDB URI: {exc}") from exc
-    name = database or parsed.get("database")
-    if not name:
-        raise ReaderError("the URI names no database: add /<database> to it or pass --database")
-    hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True)
-    try:
-        client.admin.command("ping")
-    except PyMongoError as exc:
-        client.close()
-        raise ReaderError(f"cannot reach MongoDB at {hosts}: {exc.__class__.__name__}") from exc
-    # The description never carries the URI's credentials.
-    return LiveReader(client[name], description=f"mongodb://{hosts}/{name}", client=client)
+    client, db, description = connect(uri, database=database, timeout_ms=timeout_ms, error=ReaderError)
+    return LiveReader(db, description=description, client=client)

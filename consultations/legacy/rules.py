@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -128,3 +129,47 @@ def summary_content(value: Any) -> tuple[dict[str, str], str, str | None] | None
         content = dict.fromkeys(SOAP_KEYS, "")
         return content, value, "summary was one string without S/O/A/P parts; kept verbatim as its text only"
     return None
+
+
+def transcript_text(value: Any, repair: Callable[[str, str], None], *, field: str, missing: str | None = None) -> str:
+    """A legacy transcript's text: ``""`` when absent, the string form when not text.
+
+    Each repair is reported through ``repair(rule, reason)``, naming ``field`` (or
+    ``missing`` for an absent text, when the document calls it otherwise).
+    """
+    if value is None:
+        repair("missing_field", f"no {missing or field}; imported as an empty transcript")
+        return ""
+    if not isinstance(value, str):
+        repair("wrong_type", f"{field} was not text; kept as its string form")
+        return str(value)
+    return value
+
+
+def summary_of(value: Any, repair: Callable[[str, str], None], *, field: str) -> tuple[dict[str, str], str] | None:
+    """A legacy summary as ``(parts, text)`` (see :func:`summary_content`), None when none.
+
+    A summary of an unknown shape and every repair of a known one are reported
+    through ``repair(rule, reason)``, the unknown shape naming ``field``.
+    """
+    content = summary_content(value)
+    if content is None:
+        if value not in (None, "", {}):
+            repair("wrong_type", f"{field} of an unknown shape; not imported")
+        return None
+    parts, text, reason = content
+    if reason:
+        repair("summary_as_string" if isinstance(value, str) else "missing_field", reason)
+    return parts, text
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last one shorter), read lazily."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

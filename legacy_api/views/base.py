@@ -17,10 +17,10 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsClinician
 from ai import client
+from ai.view_mixins import AIRequestMixin
 from legacy_api.authentication import NodeJWTAuthentication
 from legacy_api.errors import node_exception_handler
 from legacy_api.schema import NODE_TAG
-from scribe.core.asyncdb import release_connections
 from scribe.core.exceptions import InvalidInput
 from scribe.core.serializers import StrictSerializer, validated
 
@@ -96,7 +96,7 @@ class NodePublicView(NodeView):
     permission_classes = [AllowAny]
 
 
-class NodeAIView(NodeView, AsyncAPIView):
+class NodeAIView(AIRequestMixin, NodeView, AsyncAPIView):
     """The Node views that wait on the AI provider: ``adrf`` views, so an ``async def``
     handler awaits the provider on the event loop (under ASGI, where production routes
     ``/api/ai/`` and ``/api/consultation/{id}/end``) and holds no thread; a sync handler
@@ -106,15 +106,3 @@ class NodeAIView(NodeView, AsyncAPIView):
     def sync_dispatch(self, request, *args, **kwargs):
         with client.request_budget():
             return super().sync_dispatch(request, *args, **kwargs)
-
-    async def async_dispatch(self, request, *args, **kwargs):
-        with client.request_budget():
-            return await super().async_dispatch(request, *args, **kwargs)
-
-    def initial(self, request, *args, **kwargs):
-        # Authentication's database connection (a thread of adrf's) is given back before
-        # the provider is awaited (scribe.core.asyncdb).
-        try:
-            super().initial(request, *args, **kwargs)
-        finally:
-            release_connections()

@@ -40,6 +40,7 @@ from consultations.legacy.export import render
 from consultations.legacy.export.report import ExportReport
 from consultations.legacy.export.writers import ORDER, ExportWriter
 from consultations.legacy.fingerprints import scribe_fingerprint, source_fingerprint
+from consultations.legacy.rules import batches
 from consultations.models import Consultation, LegacyDocument, Note, Prompt, Segment, Summary, Transcript
 
 logger = logging.getLogger("scribe.legacy")
@@ -121,14 +122,7 @@ class _TranscriptView:
 
 
 def _chunks(queryset: models.QuerySet, size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in queryset.iterator(chunk_size=size):
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return batches(queryset.iterator(chunk_size=size), size)
 
 
 class LegacyExporter:

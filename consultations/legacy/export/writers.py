@@ -15,8 +15,7 @@ database with ``$merge`` and deletes what was deleted in Scribe (README, "Cutove
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -24,6 +23,7 @@ import bson
 from bson import ObjectId
 
 from consultations.legacy.export.render import MERGED, Rendered
+from consultations.legacy.mongo import connect, server_errors
 
 # The order documents are applied in (parents first), as the importer reads them.
 ORDER = ("users", "prompts", "consultations", "transcripts", "notes")
@@ -163,36 +163,12 @@ class LiveWriter:
             self._client.close()
 
 
-@contextmanager
-def _server_errors() -> Iterator[None]:
-    """A server lost part-way is the target failing, named without credentials."""
-    from pymongo.errors import PyMongoError
-
-    try:
-        yield
-    except PyMongoError as exc:
-        raise ExportError(f"the MongoDB server failed: {exc.__class__.__name__}") from exc
+def _server_errors() -> AbstractContextManager[None]:
+    """A server lost part-way is the target failing (``ExportError``), named without credentials."""
+    return server_errors(ExportError)
 
 
 def open_live_writer(uri: str, *, database: str | None = None, timeout_ms: int = 5000) -> LiveWriter:
     """Connect to ``uri`` (the database in its path, or ``database``) and check it answers."""
-    import pymongo
-    from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
-    from pymongo.uri_parser import parse_uri
-
-    try:
-        parsed = parse_uri(uri)
-    except (InvalidURI, ConfigurationError, ValueError) as exc:
-        raise ExportError(f"not a MongoDB URI: {exc}") from exc
-    name = database or parsed.get("database")
-    if not name:
-        raise ExportError("the URI names no database: add /<database> to it or pass --database")
-    hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True)
-    try:
-        client.admin.command("ping")
-    except PyMongoError as exc:
-        client.close()
-        raise ExportError(f"cannot reach MongoDB at {hosts}: {exc.__class__.__name__}") from exc
-    # The description never carries the URI's credentials.
-    return LiveWriter(client[name], description=f"mongodb://{hosts}/{name}", client=client)
+    client, db, description = connect(uri, database=database, timeout_ms=timeout_ms, error=ExportError)
+    return LiveWriter(db, description=description, client=client)
