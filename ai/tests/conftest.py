@@ -89,3 +89,27 @@ def asgi_client_for():
         return AsgiClient(token_pair_for(user)["access_token"])
 
     return make
+
+
+def post_and_hang_up(openai_stub, path: str, body: dict, token: str) -> None:
+    """POST ``body`` to ``path`` through Django's async handler, then cancel the request once
+    it has reached the OpenAI stub (the client went away while the provider was thinking)."""
+    import asyncio
+    import json
+
+    async def hang_up() -> None:
+        request = asyncio.ensure_future(
+            AsyncClient().post(
+                path, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+            )
+        )
+        for _ in range(500):  # until the request reached the provider (at most 5 s)
+            if openai_stub.chat_requests() or request.done():
+                break
+            await asyncio.sleep(0.01)
+        assert openai_stub.chat_requests()
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+
+    async_to_sync(hang_up)()

@@ -4,15 +4,11 @@ cancelled while it waits on the provider (the client went away) gives its slot b
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import pytest
-from asgiref.sync import async_to_sync
-from django.test import AsyncClient
 
 from accounts.tokens import token_pair_for
 from ai.models import AiUsage
+from ai.tests.conftest import post_and_hang_up
 
 SEARCH = "/api/v1/ai/search"
 
@@ -61,23 +57,5 @@ def test_it_gives_the_slot_back_when_the_client_goes_away_while_waiting(openai_s
     openai_stub.delay = 5.0  # the provider is still thinking when the client hangs up
     token = token_pair_for(clinician)["access_token"]
 
-    async def hang_up() -> None:
-        request = asyncio.ensure_future(
-            AsyncClient().post(
-                SEARCH,
-                json.dumps({"query": "What is asthma?"}),
-                content_type="application/json",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        )
-        for _ in range(500):  # until the request reached the provider (at most 5 s)
-            if openai_stub.chat_requests() or request.done():
-                break
-            await asyncio.sleep(0.01)
-        assert openai_stub.chat_requests()
-        request.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await request
-
-    async_to_sync(hang_up)()
+    post_and_hang_up(openai_stub, SEARCH, {"query": "What is asthma?"}, token)
     assert AiUsage.objects.filter(user=clinician).count() == 0

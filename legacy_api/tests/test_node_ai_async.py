@@ -7,18 +7,14 @@ cancelled there."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import json
 
 import pytest
 from adrf.views import APIView as AsyncAPIView
-from asgiref.sync import async_to_sync
-from django.test import AsyncClient
 
 from accounts.tokens import token_pair_for
 from ai.models import AiUsage
-from ai.tests.conftest import AsgiClient
+from ai.tests.conftest import AsgiClient, post_and_hang_up
 from consultations.models import Consultation, Summary
 from consultations.services import consultation_start, segment_append
 from legacy_api.views import ai, records
@@ -95,25 +91,7 @@ def test_end_gives_the_slot_back_when_the_client_goes_away_while_waiting(clinici
     openai_stub.delay = 5.0  # the provider is still thinking about the highlights
     token = token_pair_for(clinician)["access_token"]
 
-    async def hang_up() -> None:
-        request = asyncio.ensure_future(
-            AsyncClient().post(
-                f"/api/consultation/{consultation.pk}/end",
-                json.dumps({}),
-                content_type="application/json",
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        )
-        for _ in range(500):  # until the request reached the provider (at most 5 s)
-            if openai_stub.chat_requests() or request.done():
-                break
-            await asyncio.sleep(0.01)
-        assert openai_stub.chat_requests()
-        request.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await request
-
-    async_to_sync(hang_up)()
+    post_and_hang_up(openai_stub, f"/api/consultation/{consultation.pk}/end", {}, token)
     assert AiUsage.objects.filter(user=clinician).count() == 0
     assert not Summary.objects.exists()
     assert Consultation.objects.get(pk=consultation.pk).status == "ended"  # the end was decided first

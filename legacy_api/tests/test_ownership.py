@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from consultations.models import Consultation, Note, Prompt, Segment, Summary, Transcript
-from consultations.tests.factories import consultation_for, note_for, prompt_for
+from consultations.tests.factories import consultation_for, owned_records, prompt_for, records_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -53,22 +52,12 @@ CLINICIAN_COLLECTION_CASES = [
 ]
 
 
-def snapshot() -> list:
-    return [
-        list(model.objects.order_by("pk").values())
-        for model in (Consultation, Transcript, Segment, Summary, Note, Prompt)
-    ]
+snapshot = records_snapshot
 
 
 @pytest.fixture
 def owned(clinician) -> dict[str, str]:
-    consultation = consultation_for(clinician)
-    return {
-        "consultation": str(consultation.pk),
-        "transcript": str(consultation.transcript.pk),
-        "note": str(note_for(consultation).pk),
-        "prompt": str(prompt_for(clinician).pk),
-    }
+    return owned_records(clinician)
 
 
 def send(client: APIClient, case: Case, ids: dict[str, str]):
