@@ -15,6 +15,9 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     # Clinic staff who use the admin only (``createsuperuser``): no clinical powers in the API.
     STAFF = "staff", "Staff (no clinical role)"
+    # A machine client (integration engine, monitoring probe): no password, no login, no
+    # clinical role; it authenticates only with an API key, on the read-only service routes.
+    SERVICE = "service", "Service account (API keys only)"
 
 
 # What a person may choose when registering through the API (never staff).
@@ -126,3 +129,42 @@ class RevokedToken(models.Model):
 
     def __str__(self) -> str:
         return f"RevokedToken {self.pk} ({self.reason})"
+
+
+class ApiKeyScope(models.TextChoices):
+    """What a key may read; each service route names the one scope it needs."""
+
+    CONSULTATIONS_READ = "consultations:read", "Read signed summaries (consultations:read)"
+    HEALTH_READ = "health:read", "Read readiness (health:read)"
+
+
+class ApiKey(models.Model):
+    """An API key of a service account. The secret is never stored: only its keyed hash.
+
+    The key a client sends is ``scribe_<prefix>.<secret>``; ``prefix`` is public (it names
+    the key in logs and the admin, and finds the row), the secret is 256 random bits of
+    which only ``HMAC-SHA256`` is kept (``accounts.api_keys``). Revocation is a
+    conditional update of ``revoked_at`` (set once, never cleared).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_keys")
+    label = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.prefix})"

@@ -170,7 +170,8 @@ def user_login(*, request, email: str, password: str) -> tuple[User, ScribeAcces
     email = normalise_email(email)
     ratelimits.login_attempt(request, email)
     user = authenticate(getattr(request, "_request", request), username=email, password=password)
-    if user is None:
+    # A service account (API keys only) never logs in, even with a password set by hand.
+    if user is None or user.role == Role.SERVICE:
         ratelimits.login_email_failed(request, email)
         security_event(
             "login_failed", request=request, user_id=user_id_for_email(email=email), reason="bad_credentials"

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "legacy_api",
     "questionnaires",
     "documents",
+    "service_api",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +236,8 @@ RATELIMIT_LOGIN_IP = env.str("RATELIMIT_LOGIN_IP", default="60/m")
 RATELIMIT_LOGIN_EMAIL = env.str("RATELIMIT_LOGIN_EMAIL", default="10/15m")
 RATELIMIT_REGISTER_IP = env.str("RATELIMIT_REGISTER_IP", default="30/h")
 RATELIMIT_REFRESH_USER = env.str("RATELIMIT_REFRESH_USER", default="30/m")
+# Per API key (machine clients, accounts.api_keys): every request made with the key.
+RATELIMIT_API_KEY = env.str("RATELIMIT_API_KEY", default="120/m")
 # How many reverse proxies' X-Forwarded-For hops to trust (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "scribe.core.clientip.client_ip"

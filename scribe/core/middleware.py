@@ -68,6 +68,8 @@ class RequestIdMiddleware:
                 "status": status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "user_id": user_id,
+                # A machine client's key (accounts.api_keys): its id, never the secret.
+                **({"api_key_id": request.api_key_id} if "api_key_id" in request.__dict__ else {}),
             },
         )
 
