@@ -34,3 +34,6 @@ class UserAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         changed = services.users_deactivate(user_ids=ids, by=request.user)
         self.message_user(request, f"Deactivated {changed} user(s).", messages.SUCCESS)
+
+
+from accounts import api_key_admin  # noqa: E402, F401  (registers the API keys' admin)
