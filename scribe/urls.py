@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/users/", include("accounts.urls")),
+    # Machine clients with an API key: read-only (service_api/views.py).
+    path("api/v1/service/", include("service_api.urls")),
     path("api/v1/", include("ai.transcript_urls")),
     path("api/v1/", include("questionnaires.urls")),
     path("api/v1/", include("documents.urls")),

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
-from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 
 
 class ScribeJWTScheme(SimpleJWTScheme):
@@ -12,6 +16,22 @@ class ScribeJWTScheme(SimpleJWTScheme):
 
     target_class = "accounts.authentication.ScribeJWTAuthentication"
     match_subclasses = True
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Machine clients' API keys (accounts.api_keys): only the read-only /api/v1/service/ routes."""
+
+    target_class = "accounts.api_keys.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key scribe_<prefix>.<secret>`: a key staff created in the admin "
+            "for a service account. Accepted only by the read-only `/api/v1/service/` routes.",
+        }
 
 
 class NonBlankTextSchema(OpenApiSerializerFieldExtension):
@@ -136,7 +156,8 @@ TAGS = {
     "notes": "The clinician's notes on a consultation.",
     "prompts": "Prompt templates for summaries (own and shared).",
     "AI": "Summaries, medical search, images, transcription and SNOMED CT codes (the AI provider).",
-    "service": "Welcome, liveness and readiness.",
+    "service": "Welcome, liveness and readiness; under /api/v1/service/, the read-only routes for "
+    "machine clients with an API key.",
 }
 _AI_ACTIONS = ("/summarize",)
 
