@@ -141,7 +141,7 @@ def test_it_answers_403_for_a_key_without_the_scope(make_key, key_client, signed
     assert allowed.json()["status"] == "ready"
 
 
-def test_it_rate_limits_each_key_on_its_own(settings, make_key, key_client):
+def test_it_rate_limits_each_key_on_its_own(settings, make_key, key_client, frozen_clock):
     settings.RATELIMIT_API_KEY = "2/m"
     _row, first = make_key()
     _row, second = make_key()
