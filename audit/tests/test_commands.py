@@ -12,9 +12,14 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import Caller, audit_purge, audit_record
-from scribe.testing.processes import manage
+from scribe.testing.processes import run
 
 pytestmark = pytest.mark.django_db
+
+
+def manage(*args: str, **env: str):
+    # A generous timeout: a migrate on a loaded shared machine can take minutes.
+    return run(["manage.py", *args], timeout=600, **env)
 
 
 def event_at(when: datetime, *, user_id: str = "7", object_id: str = "1") -> AuditEvent:
