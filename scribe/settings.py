@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "scribe.core",
     "accounts",
+    "audit",
     "consultations",
     "ai",
     "legacy_api",
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "scribe.core.middleware.RequestIdMiddleware",
+    # Inside the request id: records every patient-data request, whatever its outcome (audit/).
+    "audit.middleware.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "scribe.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -226,6 +229,11 @@ SIMPLE_JWT = {
 
 # Rate limits (django-ratelimit, on the shared cache). See README "Rate limits".
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+
+# The audit trail of patient-data access (audit/, README "Audit trail"). AUDIT_ENABLED=false
+# exists for the overhead benchmark only; leave it on. Retention: 8 years (README says why).
+AUDIT_ENABLED = env.bool("AUDIT_ENABLED", default=True)
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2922)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "scribe.core.exceptions.ratelimited_view"
 RATELIMIT_FAIL_OPEN = False

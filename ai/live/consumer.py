@@ -47,6 +47,7 @@ from ai.live.recording import Recording, Window
 from ai.live.sockets import SocketSlot, socket_claim, socket_refresh, socket_release
 from ai.live.webm import first_cluster_ms
 from ai.live.windows import ConsultationClosed, Target, awindow_transcribe, recording_target, window_store
+from audit.services import Caller, audit_record
 from scribe.core.asyncdb import database_executor
 from scribe.core.exceptions import ApplicationError, InvalidInput, NotFound, RateLimited, UpstreamError
 
@@ -356,6 +357,8 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         final message's; it is stored only when no window was (nothing else would keep it)."""
         if not settings.LIVE_FINAL_PASS or recording.total_bytes > int(settings.AI_AUDIO_MAX_BYTES):
             return None
+        if self.target is not None:
+            await self._audit_ai(self.target)
         try:
             result = await awindow_transcribe(user=self.user, audio=recording.whole_audio())
         except ApplicationError as error:
@@ -408,6 +411,19 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
             if not keep_going:
                 return
 
+    async def _audit_ai(self, target: Target) -> None:
+        """Audit trail: this user's audio of the consultation goes to the AI provider now."""
+        client = self.scope.get("client") or ("", 0)
+        caller = Caller.of(self.user, ip=str(client[0] or ""), request_id=self.connection_id, source="live-window")
+        await _blocking(
+            audit_record,
+            caller=caller,
+            model="transcript",
+            action="ai",
+            object_id=target.transcript.pk,
+            consultation_id=target.consultation_id,
+        )
+
     async def _window(self, window: Window) -> bool:
         recording, target = self.recording, self.target
         audio = recording.window_audio(window)
@@ -416,6 +432,7 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
             "consultation_id": str(target.consultation_id),
             "window": window.index,
         }
+        await self._audit_ai(target)
         try:
             result = await awindow_transcribe(user=self.user, audio=audio)
         except ApplicationError as error:

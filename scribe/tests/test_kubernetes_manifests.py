@@ -155,7 +155,7 @@ def test_the_cronjobs_run_commands_that_exist():
         name = re.search(r"manage\.py\s+(\w+)", " ".join(argv)).group(1)
         assert name in commands, name
         scheduled.add(name)
-    assert {"purge_revoked_tokens", "purge_ai_usage", "backup"} <= scheduled
+    assert {"purge_revoked_tokens", "purge_ai_usage", "audit_purge", "backup"} <= scheduled
     job = _named("Job", "scribe-migrate")["spec"]["template"]["spec"]["containers"][0]
     assert job["command"] == ["python", "manage.py", "migrate", "--noinput"]
 

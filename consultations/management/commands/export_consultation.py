@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.services import Caller, audit_record
 from consultations.models import Consultation
 from consultations.selectors import consultation_export
 from scribe.core.files import output_path_check, private_file_write
@@ -39,6 +40,13 @@ class Command(BaseCommand):
         consultation = Consultation.objects.select_related("clinician").filter(**lookup).first() if lookup else None
         if consultation is None:
             raise CommandError(f"No consultation with {'legacy ' if options['legacy'] else ''}id {raw!r}.")
+        audit_record(
+            caller=Caller.command("export_consultation"),
+            model="consultation",
+            action="export",
+            object_id=consultation.pk,
+            consultation_id=consultation.pk,
+        )
         text = json.dumps(consultation_export(consultation), indent=2, ensure_ascii=False, sort_keys=False)
         if output is not None:
             private_file_write(output, text + "\n")  # patient data: owner-only (0600)

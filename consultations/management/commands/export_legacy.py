@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.services import Caller, audit_record
 from consultations.legacy.export.exporter import LegacyExporter
 from consultations.legacy.export.report import ExportReport
 from consultations.legacy.export.writers import APPLY_SCRIPT, DumpWriter, ExportError, ExportWriter, open_live_writer
@@ -50,6 +51,9 @@ class Command(BaseCommand):
         finally:
             if not options["dry_run"] or options["uri"]:
                 writer.close()
+            if not options["dry_run"]:
+                # One event per run (it reads every record it sends back): who ran it and when.
+                audit_record(caller=Caller.command("export_legacy"), model="consultation", action="export")
         self._finish(report, options)
         skipped = sum(counts["skipped"] for counts in report.counts.values())
         if skipped and not options["allow_skips"]:

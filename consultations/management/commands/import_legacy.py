@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.services import Caller, audit_record
 from consultations.legacy.importer import ImportInterrupted, LegacyImporter
 from consultations.legacy.progress import LineProgress, TerminalProgress
 from consultations.legacy.readers import DumpReader, LegacyReader, ReaderError, open_live_reader
@@ -101,6 +102,9 @@ class Command(BaseCommand):
                 ) from None
         finally:
             reader.close()
+            if not options["dry_run"]:
+                # One event per run (it writes every imported record): who ran it and when.
+                audit_record(caller=Caller.command("import_legacy"), model="consultation", action="import")
         self._finish(report, options)
         if report.skipped and not options["allow_skips"]:
             raise CommandError(
