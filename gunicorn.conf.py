@@ -41,3 +41,39 @@ import scribe.gunicorn_errors  # noqa: E402,F401  (replaces gunicorn's HTML erro
 
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
+
+# --- Prometheus multi-process mode (README "Metrics") ---
+# Every worker writes its metric values to files in PROMETHEUS_MULTIPROC_DIR, and a scrape
+# answered by any worker adds up all of them (prometheus-client's multi-process mode).
+# Unset: a folder of this server's own in the temporary folder (/tmp, an emptyDir in
+# Kubernetes), removed when the server stops. Set: that folder, created if missing. Either
+# way it is emptied at start-up, so a restarted server starts its counters from zero (a
+# counter reset, which Prometheus's rate() expects) and never adds a previous run's values.
+# One folder per server: the REST and the ASGI servers must not share one.
+_metrics_dir_given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if not _metrics_dir_given:
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(tempfile.gettempdir(), f"scribe-prometheus-{os.getpid()}")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    # A dead worker's "live" gauges (open live-transcription sockets) stop counting.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if not _metrics_dir_given:
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -35,6 +35,7 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django_ratelimit.core import get_usage
 
+from scribe.core import metrics
 from scribe.core.clientip import client_ip
 from scribe.core.exceptions import RateLimited
 
@@ -130,6 +131,7 @@ def _usage(request, *, group: str, value: str, rate: str, increment: bool, start
 
 def _raise(request, refusals: list[tuple[str, Usage]], *, user_id: str | None = None) -> None:
     retry_after = max(usage.retry_after for _, usage in refusals)
+    metrics.rate_limit_refused(limits=[group for group, _ in refusals])
     logger.warning(
         "rate_limited",
         extra={

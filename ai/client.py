@@ -42,6 +42,7 @@ import openai
 from django.conf import settings
 
 from ai import demo_provider
+from scribe.core import metrics
 from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
 
 logger = logging.getLogger("scribe.ai")
@@ -199,12 +200,16 @@ def _translate(error: Exception) -> Exception:
 
 
 def _log(task: str, model: str, started: float, usage: dict[str, int], outcome: str) -> None:
+    """The one record of every provider call (sync, async, streamed): a log line and the
+    Prometheus AI metrics (README "Metrics")."""
+    seconds = time.perf_counter() - started
+    metrics.ai_call_observe(task=task, model=model, outcome=outcome, seconds=seconds, usage=usage)
     logger.info(
         "ai_call",
         extra={
             "task": task,
             "model": model,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "latency_ms": round(seconds * 1000, 1),
             "prompt_tokens": usage.get("prompt_tokens"),
             "completion_tokens": usage.get("completion_tokens"),
             "total_tokens": usage.get("total_tokens"),

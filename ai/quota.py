@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ai.models import AiUsage
+from scribe.core import metrics
 from scribe.core.asyncdb import database_sync_to_async
 from scribe.core.exceptions import RateLimited
 
@@ -36,6 +37,7 @@ _LIMIT_SETTINGS = {QUOTA_AI: "AI_DAILY_QUOTA", QUOTA_LIVE: "AI_LIVE_DAILY_QUOTA"
 
 
 def _used_up(quota: str, limit: int) -> RateLimited:
+    metrics.quota_refused(quota=quota)
     headers = {"Retry-After": str(_seconds_to_midnight())}
     if quota == QUOTA_LIVE:
         return RateLimited(

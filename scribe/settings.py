@@ -8,6 +8,7 @@ listed in README.md and .env.example.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "scribe.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Prometheus request metrics, and who may reach /metrics and /admin/ (README "Metrics").
+    "scribe.core.metrics.MetricsMiddleware",
     # After the headers above, so a 413 still carries CORS and security headers.
     "scribe.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,6 +252,16 @@ RATELIMIT_API_KEY = env.str("RATELIMIT_API_KEY", default="120/m")
 # How many reverse proxies' X-Forwarded-For hops to trust (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "scribe.core.clientip.client_ip"
+
+# --- Metrics and network allowlists (README "Metrics") ---
+# Who may scrape /metrics: clients in these networks (CIDRs; the address as the rate limits
+# read it), or any client sending `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The admin only from these networks (CIDRs); empty: no restriction.
+ADMIN_ALLOWED_NETWORKS = env.list("ADMIN_ALLOWED_NETWORKS", default=[])
+for _cidr in (*METRICS_ALLOWED_NETWORKS, *ADMIN_ALLOWED_NETWORKS):
+    ipaddress.ip_network(_cidr.strip(), strict=False)  # a typo stops the start, never opens a door
 
 # --- REST framework and OpenAPI ------------------------------------------------
 
@@ -557,6 +570,8 @@ def _refuse_insecure_production() -> None:
         problems.append("LEGACY_JWT_SECRET_KEY")
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS")
+    if METRICS_TOKEN and (METRICS_TOKEN in KNOWN_DEV_SECRETS or len(METRICS_TOKEN) < 32):
+        problems.append("METRICS_TOKEN")
     if problems:
         sys.stderr.write(
             "scribe: refusing to start with DEBUG off: set "

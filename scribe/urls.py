@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from scribe.core import docs, views
+from scribe.core import docs, metrics, views
 
 handler400 = "scribe.core.exceptions.handler400"
 handler403 = "scribe.core.exceptions.handler403"
@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("legacy_api.urls")),
     path("health", views.HealthView.as_view(), name="health"),
     path("health/ready", views.ReadyView.as_view(), name="health-ready"),
+    # Prometheus metrics, for allowed networks or METRICS_TOKEN only (README "Metrics").
+    path("metrics", metrics.metrics_view, name="metrics"),
     # JSON always (the generic view answers YAML unless asked otherwise).
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="docs"),

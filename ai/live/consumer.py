@@ -48,6 +48,7 @@ from ai.live.sockets import SocketSlot, socket_claim, socket_refresh, socket_rel
 from ai.live.webm import first_cluster_ms
 from ai.live.windows import ConsultationClosed, Target, awindow_transcribe, recording_target, window_store
 from audit.services import Caller, audit_record
+from scribe.core import metrics
 from scribe.core.asyncdb import database_executor
 from scribe.core.exceptions import ApplicationError, InvalidInput, NotFound, RateLimited, UpstreamError
 
@@ -129,6 +130,8 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         self.watchdog: asyncio.Task[None] | None = None
         self.last_activity = time.monotonic()
         await self.accept()
+        metrics.live_socket_opened()
+        self.counted_open = True
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("token") or [""])[0]
         if token and not await self._authenticate(token):
@@ -138,6 +141,9 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if getattr(self, "counted_open", False):
+            self.counted_open = False
+            metrics.live_socket_closed()
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
             if self.stopping:
@@ -438,8 +444,10 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         except ApplicationError as error:
             if _undecodable(error):
                 logger.warning("live_window_skipped", extra={**ids, "reason": "undecodable"})
+                metrics.live_window_done(outcome="skipped")
                 return True
             logger.warning("live_window_failed", extra={**ids, "code": error.code, "status": error.status_code})
+            metrics.live_window_done(outcome="failed")
             if not self.error_sent:
                 self.error_sent = True
                 await self._error(str(error.detail) if isinstance(error, RateLimited) else UNAVAILABLE)
@@ -452,6 +460,7 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
             created = await _blocking(window_store, target=target, segments=result["segments"], offset_ms=offset)
         except ConsultationClosed:
             logger.info("live_consultation_closed", extra=ids)
+            metrics.live_window_done(outcome="closed")
             await self._error(CONSULTATION_ENDED)
             self._log_stopped("closed")
             self._end_recording()
@@ -460,6 +469,7 @@ class LiveTranscriptionConsumer(AsyncWebsocketConsumer):
         self.stored += created
         self.end_ms = max([self.end_ms, *(offset + (s["end_ms"] or 0) for s in result["segments"])])
         logger.info("live_window_stored", extra={**ids, "segments_created": created})
+        metrics.live_window_done(outcome="stored")
         text = result["text"].strip()
         if text:
             self.texts.append(text)
