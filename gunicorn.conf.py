@@ -19,8 +19,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))  # gthread only
 # Longer than AI_REQUEST_BUDGET_SECONDS (150 s by default) so a slow upstream answers
 # 504 from Scribe instead of the worker being killed. For uvicorn workers it is also the
 # heartbeat: an event loop blocked this long gets its worker restarted.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "180"))
-graceful_timeout = 30
+_ai_budget = float(os.environ.get("AI_REQUEST_BUDGET_SECONDS", "150"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", str(int(_ai_budget) + 30)))
+# A worker restarting (max_requests, reload) lets requests in flight finish, an AI wait
+# included; a stop (SIGTERM) is bounded by the orchestrator's own grace period.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", str(int(_ai_budget) + 10)))
 keepalive = 5
 # Scribe writes its own JSON access line per request (no query strings); gunicorn's
 # access log would repeat the request line with its query string.
@@ -39,8 +42,30 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 import scribe.gunicorn_errors  # noqa: E402,F401  (replaces gunicorn's HTML error writer)
 
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# --- Worker lifetime (issue 16) ---
+# A restart takes a worker's share of capacity away while the new one starts (10-17 s
+# measured under load), so restarts are a leak safety net only: at the 100-200 requests/s
+# a worker serves under load (bench/bench_http.py), 2,000,000 +- 10% is 3-6 hours; the
+# jitter keeps the workers from restarting together. 0 turns restarts off.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000000"))
+max_requests_jitter = max_requests // 10
+# The application is imported once in the master and the workers fork from it (shared
+# memory pages, faster restarts). Nothing opened before the fork may be shared after it:
+# the master closes its database and cache connections before each fork (pre_fork).
+# GUNICORN_PRELOAD=false imports the application in each worker instead.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true", "yes")
+
+
+def pre_fork(server, worker):
+    if not preload_app:
+        return
+    from django.core.cache import caches
+    from django.db import connections
+
+    connections.close_all()
+    for cache in caches.all(initialized_only=True):
+        cache.close()
+
 
 # --- Prometheus multi-process mode (README "Metrics") ---
 # Every worker writes its metric values to files in PROMETHEUS_MULTIPROC_DIR, and a scrape

@@ -3,8 +3,11 @@
 A token is accepted only if it verifies (HS256 with the right secret, not
 expired, the right shape), names an active user, and is not revoked: neither the
 token itself nor its login (``sid``) for a Scribe token; neither the token's hash
-nor a later password change for a Node.js token. The user is re-read on every
-request, so deactivating an account stops its tokens at once.
+nor a later password change for a Node.js token. The user and the revocations are read in
+one query (without the password hash), or, with a shared cache, not at all for a token
+accepted before: logout, revocation, deactivation and any change to the user's row
+invalidate the cached check (``accounts.authcache``), so deactivating an account or
+logging out stops its tokens on the very next request, on every worker.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 
+from accounts import authcache
 from accounts.audit import security_event
 from accounts.messages import INVALID_CREDENTIALS, SESSION_REVOKED
-from accounts.selectors import legacy_token_revoked, scribe_token_revocation, user_get, user_get_by_legacy_id
+from accounts.selectors import jti_key, user_auth_fields, user_for_token, user_from_auth_fields
 from accounts.tokens import LegacyToken, ScribeAccessToken, decode_access, decode_legacy
 
 
@@ -62,21 +66,30 @@ class ScribeJWTAuthentication(JWTAuthentication):
 
     @staticmethod
     def _user_for(token: ScribeAccessToken | LegacyToken):
+        # Warm path (shared cache only): the token was accepted before under the current
+        # generations, so no database query. Otherwise one query (accounts.authcache).
         if token.is_legacy:
-            user = user_get_by_legacy_id(legacy_id=token["userID"])
-            if user is None:
-                raise _Rejected("unknown_legacy_user")
+            uid, token_key = "L" + token["userID"].lower(), token.revocation_key
         else:
-            user = user_get(pk=token["userID"])
-            if user is None:
-                raise _Rejected("unknown_user", user_id=token["userID"])
+            uid, token_key = str(token["userID"]), jti_key(token["jti"])
+        generations = None
+        if authcache.enabled():
+            fields, generations = authcache.cached_fields(uid=uid, token_key=token_key)
+            if fields is not None:
+                return user_from_auth_fields(fields)
+        user, revoked = user_for_token(token=token)
+        if user is None:
+            if token.is_legacy:
+                raise _Rejected("unknown_legacy_user")
+            raise _Rejected("unknown_user", user_id=token["userID"])
         if not user.is_active:
             raise _Rejected("inactive_user", user_id=user.pk)
-        if token.is_legacy:
-            if legacy_token_revoked(token, user=user):
-                raise _Rejected("revoked", revoked=True, user_id=user.pk)
-        elif scribe_token_revocation(token) is not None:
+        if revoked:
             raise _Rejected("revoked", revoked=True, user_id=user.pk)
+        if generations is not None:
+            authcache.remember(
+                token_key=token_key, generations=generations, fields=user_auth_fields(user=user), expires=token["exp"]
+            )
         return user
 
 

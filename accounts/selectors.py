@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists
+
 from accounts.models import LoginSession, RevokedToken, User, normalise_email
 from accounts.tokens import LegacyToken, ScribeAccessToken, ScribeRefreshToken
 from scribe.core.ids import parse_pk
@@ -73,9 +77,48 @@ def scribe_token_revocation(token: ScribeAccessToken | ScribeRefreshToken) -> st
     return found.get(by_family) or found.get(by_jti)
 
 
-def legacy_token_revoked(token: LegacyToken, *, user: User) -> bool:
-    if revocations_for(keys=[token.revocation_key]):
-        return True
-    # A password change ends every Node.js token issued before it.
-    changed = user.password_changed_at
-    return changed is not None and token["iat"] <= changed.timestamp()
+# The columns a bearer-token check loads: everything but the password hash and last_login
+# (read on the rare request that uses them, e.g. a password change).
+AUTH_DEFERRED = ("password", "last_login")
+AUTH_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.attname not in AUTH_DEFERRED)
+
+
+def user_for_token(*, token: ScribeAccessToken | LegacyToken) -> tuple[User | None, bool]:
+    """``(user, revoked)`` for a verified access token, in one query: the user it names
+    (``AUTH_FIELDS`` only, or None) and whether the token or its login is revoked (for a
+    Node.js token: its hash, or a password change after it was issued). On MongoDB the
+    revocation is a second query (no ``Exists`` subquery there)."""
+    if token.is_legacy:
+        users = User.objects.filter(legacy_id=token["userID"].lower())
+        keys = [token.revocation_key]
+    else:
+        parsed = parse_pk(token["userID"])
+        if parsed is None:
+            return None, False
+        users = User.objects.filter(pk=parsed)
+        keys = [family_key(token["sid"]), jti_key(token["jti"])]
+    users = users.only(*AUTH_FIELDS)
+    revocations = RevokedToken.objects.filter(key__in=keys)
+    if settings.IS_MONGODB:
+        user = users.first()
+        revoked = user is not None and revocations.exists()
+    else:
+        user = users.annotate(token_revoked=Exists(revocations)).first()
+        revoked = user is not None and bool(user.token_revoked)
+    if user is None:
+        return None, False
+    if token.is_legacy and not revoked:
+        # A password change ends every Node.js token issued before it.
+        changed = user.password_changed_at
+        revoked = changed is not None and token["iat"] <= changed.timestamp()
+    return user, revoked
+
+
+def user_auth_fields(*, user: User) -> dict:
+    """The columns ``user_from_auth_fields`` rebuilds the user from (cacheable values)."""
+    return {name: getattr(user, name) for name in AUTH_FIELDS}
+
+
+def user_from_auth_fields(fields: dict) -> User:
+    """The user as ``user_for_token`` loads it (deferred password), from cached columns."""
+    return User.from_db(DEFAULT_DB_ALIAS, list(fields), list(fields.values()))

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts import ratelimits
+from accounts import authcache, ratelimits
 from accounts.audit import security_event
 from accounts.messages import INCORRECT_LOGIN, INVALID_CREDENTIALS, SESSION_REVOKED, USER_EXISTS
 from accounts.models import (
@@ -78,7 +78,12 @@ def token_revoke(*, key: str, reason: str, expires_at: datetime, created_at: dat
     The atomic block is only a savepoint so that, on SQL engines, a duplicate
     leaves the surrounding transaction usable; on MongoDB it is a no-op and the
     unique index alone decides.
+
+    Every cached token check is invalidated first (and again after the commit), except for
+    a refresh token's rotation, which no access token's check reads.
     """
+    if reason != RevocationReason.ROTATED:
+        authcache.invalidate_all()
     try:
         with transaction.atomic():
             RevokedToken.objects.create(
@@ -343,6 +348,7 @@ def user_profile_update(
 def users_deactivate(*, user_ids: list[object], by: User) -> int:
     """Deactivate accounts (never the caller's own). Their tokens stop at once because
     every request re-reads ``is_active``. Returns how many were active."""
+    authcache.invalidate_all()  # a bulk update sends no post_save
     changed = User.objects.filter(pk__in=user_ids, is_active=True).exclude(pk=by.pk).update(is_active=False)
     security_event("users_deactivated", request=None, user_id=by.pk, count=changed, level=logging.INFO)
     return changed

@@ -213,6 +213,10 @@ REFRESH_TOKEN_DAYS = env.int("REFRESH_TOKEN_DAYS", default=7)
 # at once, a retry after a lost answer) gets the pair already issued for it instead of
 # ending the login; later, reuse still revokes the whole login. 0 turns the grace off.
 REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=30)
+# How long an accepted bearer-token check stays in the shared cache (accounts.authcache);
+# revocations invalidate it at once, this only bounds an entry if an invalidation failed.
+# Used only with a shared cache (REDIS_URL); 0 turns the cache off (one query per request).
+AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=60)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),

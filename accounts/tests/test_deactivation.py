@@ -16,7 +16,9 @@ def test_it_stops_a_live_access_token_when_the_user_is_deactivated(clinician, cl
     client = client_for(clinician)
     assert client.get(PROFILE_URL).status_code == 200
 
-    User.objects.filter(pk=clinician.pk).update(is_active=False)
+    row = User.objects.get(pk=clinician.pk)  # as the admin's change form saves it
+    row.is_active = False
+    row.save(update_fields=["is_active"])
 
     response = client.get(PROFILE_URL)
     assert response.status_code == 401

@@ -10,4 +10,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI extension for Scribe's authentication.
-        from scribe.core import schema  # noqa: F401
+        # Health checks only for idle persistent connections (after Django's receivers).
+        from django.core.signals import request_finished, request_started
+
+        from scribe.core import (
+            dbhealth,
+            schema,  # noqa: F401
+        )
+
+        request_finished.connect(dbhealth.note_connections_used, dispatch_uid="scribe.core.dbhealth.finished")
+        request_started.connect(dbhealth.skip_fresh_health_checks, dispatch_uid="scribe.core.dbhealth.started")
