@@ -84,6 +84,9 @@ ROUTES: dict[str, Rule | dict[str, Rule]] = {
     "node-ai-search": AI,
     "node-ai-analyze": AI,
     "node-ai-summarise": Rule("transcript", consultation_kwarg="pk", actions={"POST": "ai"}),
+    # Machine clients with an API key (service_api): signed summaries, read by a service account
+    "service-summary-list": Rule("summary", actions={"GET": "list"}),
+    "service-summary-detail": Rule("summary", "pk"),
 }
 
 # The admin's views of patient-data models ("admin:<app>_<model>_<view>").

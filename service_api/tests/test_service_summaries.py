@@ -188,3 +188,21 @@ def test_it_never_lets_a_service_account_log_in(service_account, api_client):
     assert login.status_code == 401
     assert node_login.status_code == 401
     assert client_for_admin(service_account).get("/admin/").status_code == 302  # the admin's login page
+
+
+def test_it_leaves_an_audit_record_naming_the_service_account(make_key, key_client, service_account, signed_summary):
+    from audit.models import AuditEvent
+
+    _row, key = make_key()
+
+    key_client(key).get(LIST)
+    key_client(key).get(f"{LIST}/{signed_summary.pk}")
+
+    events = list(AuditEvent.objects.order_by("pk").values_list("user_id", "role", "model", "object_id", "action"))
+    assert events == [
+        (str(service_account.pk), "service", "summary", "", "list"),
+        (str(service_account.pk), "service", "summary", str(signed_summary.pk), "read"),
+    ]
+    stored = " ".join(str(v) for event in AuditEvent.objects.values() for v in event.values())
+    assert "9434765919" not in stored
+    assert "Fluids" not in stored
