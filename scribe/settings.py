@@ -411,6 +411,9 @@ from scribe.core import crypto as _crypto  # noqa: E402
 
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_crypto.dev_key("field")] if DEBUG else [])
 FIELD_BLIND_INDEX_KEYS = env.list("FIELD_BLIND_INDEX_KEYS", default=[_crypto.dev_key("index")] if DEBUG else [])
+# Writes plain values: set only by bench/bench_encryption.py in its own process (not an
+# environment variable; a DEBUG-off process refuses it).
+FIELD_ENCRYPTION_PLAIN_FOR_BENCH = False
 for _name, _keys in (
     ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS),
     ("FIELD_BLIND_INDEX_KEYS", FIELD_BLIND_INDEX_KEYS),
@@ -572,6 +575,8 @@ def _refuse_insecure_production() -> None:
     ):
         if not keys or _crypto.dev_key(purpose) in keys:
             problems.append(name)
+    if FIELD_ENCRYPTION_PLAIN_FOR_BENCH:
+        problems.append("FIELD_ENCRYPTION_PLAIN_FOR_BENCH")
     if problems:
         sys.stderr.write(
             "scribe: refusing to start with DEBUG off: set "

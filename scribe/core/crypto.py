@@ -2,7 +2,7 @@
 encrypts or decrypts patient data. Models use ``scribe.core.fields.EncryptedTextField`` /
 ``EncryptedJSONField``, which call :func:`encrypt` / :func:`decrypt`; nothing else does.
 
-Ciphertext: ``enc1:<kid>:<base64url(nonce || AES-256-GCM(plain))>``. ``kid`` is a short
+Ciphertext: ``enc1:<kid>:<base64(nonce || AES-256-GCM(plain))>``. ``kid`` is a short
 HMAC fingerprint of the key (never the key), so a database query (``__startswith``) finds
 the rows not under the newest key (``manage.py rotate_field_keys``) and a value under a key
 that is no longer configured is named, never decrypted into garbage.
@@ -94,17 +94,27 @@ def _keys_cached(value: tuple[str, ...], name: str) -> tuple[Key, ...]:
     return parse_keys(list(value), name=name)
 
 
+# (the settings value it was built from, keys, kid -> cipher): rebuilt only when the
+# setting's object changes (tests and the bench override it), not per value.
+_memo: tuple[Any, tuple[Key, ...], dict[str, AESGCM]] | None = None
+
+
+def _encryption_state() -> tuple[tuple[Key, ...], dict[str, AESGCM]]:
+    global _memo
+    value = settings.FIELD_ENCRYPTION_KEYS
+    memo = _memo
+    if memo is None or memo[0] is not value:
+        keys = _keys_cached(tuple(value), "FIELD_ENCRYPTION_KEYS")
+        memo = _memo = (value, keys, {k.kid: AESGCM(k.secret) for k in keys})
+    return memo[1], memo[2]
+
+
 def encryption_keys() -> tuple[Key, ...]:
-    return _keys_cached(tuple(settings.FIELD_ENCRYPTION_KEYS), "FIELD_ENCRYPTION_KEYS")
+    return _encryption_state()[0]
 
 
 def index_keys() -> tuple[Key, ...]:
     return _keys_cached(tuple(settings.FIELD_BLIND_INDEX_KEYS), "FIELD_BLIND_INDEX_KEYS")
-
-
-@lru_cache(maxsize=32)
-def _aead(secret: bytes) -> AESGCM:
-    return AESGCM(secret)
 
 
 # --- Encryption ------------------------------------------------------------------------------
@@ -126,10 +136,15 @@ def key_id_of(value: str) -> str | None:
 
 
 def encrypt(plain: str) -> str:
-    key = encryption_keys()[0]
+    # Only bench/bench_encryption.py sets this (a settings attribute, never read from the
+    # environment, refused with DEBUG off by settings.py): the plain path it compares against.
+    if settings.FIELD_ENCRYPTION_PLAIN_FOR_BENCH:
+        return plain
+    keys, ciphers = _encryption_state()
+    kid = keys[0].kid
     nonce = os.urandom(_NONCE)
-    sealed = _aead(key.secret).encrypt(nonce, plain.encode(), None)
-    return f"{PREFIX}{key.kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+    sealed = ciphers[kid].encrypt(nonce, plain.encode(), None)
+    return f"{PREFIX}{kid}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
 def decrypt(value: str) -> str:
@@ -137,18 +152,16 @@ def decrypt(value: str) -> str:
     encryption, not yet migrated by ``rotate_field_keys``) is returned as it is."""
     if not value.startswith(PREFIX):
         return value
-    kid = value[len(PREFIX) : len(PREFIX) + 8]
-    for key in encryption_keys():
-        if key.kid == kid:
-            break
-    else:
+    kid = value[5:13]  # len(PREFIX) == 5, key ids are 8 hex digits
+    cipher = _encryption_state()[1].get(kid)
+    if cipher is None:
         raise FieldKeyError(
             f"A stored value is encrypted under key id {kid}, which is not in FIELD_ENCRYPTION_KEYS "
             "(add the key back, newest first, and run manage.py rotate_field_keys)."
         )
     try:
-        raw = base64.urlsafe_b64decode(value[len(PREFIX) + 9 :].encode())
-        return _aead(key.secret).decrypt(raw[:_NONCE], raw[_NONCE:], None).decode()
+        raw = binascii.a2b_base64(value[14:])
+        return cipher.decrypt(raw[:_NONCE], raw[_NONCE:], None).decode()
     except Exception as exc:  # InvalidTag, bad base64: damaged, never returned as garbage
         raise FieldKeyError(f"A stored value under key id {kid} does not decrypt (damaged).") from exc
 
