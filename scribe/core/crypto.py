@@ -147,13 +147,32 @@ def encrypt(plain: str) -> str:
     return f"{PREFIX}{kid}:{binascii.b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
+# Short values decrypted recently, per process (a transcript's 1,000 segments are read again
+# at every poll). What it holds was in this process's memory anyway, next to the keys; the key
+# state is part of the cache key, so a key removed from the settings is not served from it.
+DECRYPT_CACHE_SIZE = 8192
+DECRYPT_CACHE_MAX_CHARS = 2048
+
+
 def decrypt(value: str) -> str:
     """A stored value -> its plain text. A value without the prefix (written before
     encryption, not yet migrated by ``rotate_field_keys``) is returned as it is."""
     if not value.startswith(PREFIX):
         return value
+    ciphers = _encryption_state()[1]
+    if len(value) <= DECRYPT_CACHE_MAX_CHARS:
+        return _decrypt_cached(value, id(ciphers))
+    return _decrypt(value, ciphers)
+
+
+@lru_cache(maxsize=DECRYPT_CACHE_SIZE)
+def _decrypt_cached(value: str, state: int) -> str:
+    return _decrypt(value, _encryption_state()[1])
+
+
+def _decrypt(value: str, ciphers: dict[str, AESGCM]) -> str:
     kid = value[5:13]  # len(PREFIX) == 5, key ids are 8 hex digits
-    cipher = _encryption_state()[1].get(kid)
+    cipher = ciphers.get(kid)
     if cipher is None:
         raise FieldKeyError(
             f"A stored value is encrypted under key id {kid}, which is not in FIELD_ENCRYPTION_KEYS "
@@ -164,6 +183,10 @@ def decrypt(value: str) -> str:
         return cipher.decrypt(raw[:_NONCE], raw[_NONCE:], None).decode()
     except Exception as exc:  # InvalidTag, bad base64: damaged, never returned as garbage
         raise FieldKeyError(f"A stored value under key id {kid} does not decrypt (damaged).") from exc
+
+
+def decrypt_cache_clear() -> None:
+    _decrypt_cached.cache_clear()
 
 
 def encrypt_json(value: Any) -> str:
