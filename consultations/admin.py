@@ -110,19 +110,13 @@ class ConsultationAdmin(ReadOnlyRecordAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = " ".join(search_term.split()).lower()
+        term = " ".join(search_term.split())
         if len(term) >= 2:
-            # patient_name is the lower-cased copy kept for searching (consultations.services).
-            matches = matches | queryset.filter(patient_name__contains=term)
+            # The blind index, as the API's list search (patient data is encrypted at rest).
+            matches = matches | queryset.filter(selectors.patient_index_match(name=term))
         digits = _DIGITS.sub("", search_term)
         if len(digits) == 10:  # an NHS number, typed with or without spaces
-            spaced = f"{digits[:3]} {digits[3:6]} {digits[6:]}"
-            # The JSON key lookup on its own, then by id: django-mongodb-backend documents
-            # JSON key lookups inside OR-ed Q objects as unreliable.
-            ids = list(
-                queryset.filter(patient_data__nhs_number__in=[digits, spaced]).values_list("pk", flat=True)[:500]
-            )
-            matches = matches | queryset.filter(pk__in=ids)
+            matches = matches | queryset.filter(selectors.patient_index_match(nhs_number=digits))
         return matches, may_have_duplicates
 
     @admin.display(description="Transcript")

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from scribe.core.crypto_fields import EncryptedJSONField, EncryptedTextField
+
 LEGACY_ID = {"max_length": 24, "unique": True, "null": True, "blank": True}
 
 
@@ -51,14 +53,16 @@ class Prompt(models.Model):
 
 class Consultation(models.Model):
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
-    patient_data = models.JSONField(default=dict)
-    # Lower-cased patient name copied from patient_data for the list's `search` filter.
-    patient_name = models.CharField(max_length=200, blank=True, default="")
+    # Patient data is encrypted at rest (scribe.core.crypto; README "Encryption at rest").
+    patient_data = EncryptedJSONField(default=dict)
+    # The blind index of patient_data (name prefixes, NHS number: keyed HMAC tokens, never the
+    # values) for the list's `search` and `nhs_number` filters; see services.patient_search_name.
+    patient_name = models.TextField(blank=True, default="")
     status = models.CharField(max_length=16, choices=ConsultationStatus.choices, default=ConsultationStatus.ACTIVE)
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     # The clinician's closing summary, sent with `end` (free text).
-    summary = models.TextField(blank=True, default="")
+    summary = EncryptedTextField(blank=True, default="")
     legacy_id = models.CharField(**LEGACY_ID)
 
     class Meta:
@@ -77,7 +81,7 @@ class Transcript(models.Model):
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transcripts")
     # Set when an older client PUTs the whole text; see consultations.services.
     # NULL (never PUT) and "" (PUT an empty text) mean different things here.
-    edited_text = models.TextField(null=True, blank=True)  # noqa: DJ001
+    edited_text = EncryptedTextField(null=True, blank=True)
     prompt_used = models.ForeignKey(
         Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="transcripts"
     )
@@ -98,7 +102,7 @@ class Transcript(models.Model):
 class Segment(models.Model):
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
     seq = models.PositiveIntegerField()
-    text = models.TextField()
+    text = EncryptedTextField()
     speaker = models.CharField(max_length=16, choices=Speaker.choices, default=Speaker.UNKNOWN)
     start_ms = models.PositiveIntegerField(null=True, blank=True)
     end_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -118,13 +122,13 @@ class Summary(models.Model):
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="summaries")
     version = models.PositiveIntegerField()
     # {"subjective", "objective", "assessment", "plan"} plus evidence/flags when generated.
-    content = models.JSONField(default=dict)
-    text = models.TextField(blank=True, default="")
+    content = EncryptedJSONField(default=dict)
+    text = EncryptedTextField(blank=True, default="")
     model = models.CharField(max_length=100, blank=True, default="")
     prompt = models.ForeignKey(Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="summaries")
     # Clinical terms of this version: [{term, possible_snomed, display, verified, evidence}]
     # (see ai.highlights); stored in the same insert as the summary, never added later.
-    highlights = models.JSONField(default=list, blank=True)
+    highlights = EncryptedJSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Signing (issue 15): set once by consultations.services.summary_sign with a
     # conditional update; a signed version is never changed again.
@@ -135,7 +139,7 @@ class Summary(models.Model):
     # The AI draft version the signed text derives from, and the per-section
     # unified diff from that draft to what was signed (the quality-review record).
     draft_version = models.PositiveIntegerField(null=True, blank=True)
-    sign_diff = models.JSONField(default=dict, blank=True)
+    sign_diff = EncryptedJSONField(default=dict, blank=True)
     legacy_id = models.CharField(**LEGACY_ID)
 
     class Meta:
@@ -150,7 +154,7 @@ class Note(models.Model):
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="notes")
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="notes")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notes")
-    body = models.TextField()
+    body = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     legacy_id = models.CharField(**LEGACY_ID)

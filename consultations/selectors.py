@@ -25,6 +25,7 @@ from consultations.models import (
     Summary,
     Transcript,
 )
+from scribe.core import crypto
 from scribe.core.exceptions import ApplicationError, NotFound
 from scribe.core.ids import parse_pk
 
@@ -53,6 +54,27 @@ def id_lookup(value: object, *, via: str = "") -> Q | None:
 # --- Consultations -----------------------------------------------------------------
 
 
+def patient_index_match(*, name: str = "", nhs_number: str = "") -> Q:
+    """Consultations whose blind index (``Consultation.patient_name``) holds every word of
+    ``name`` as a word prefix and/or exactly ``nhs_number``, under any configured index key
+    (so a search keeps working while ``rotate_field_keys`` rebuilds the index)."""
+    match = Q()
+    if name:
+        per_key = crypto.name_search_tokens(name)
+        if per_key:
+            match &= _any_of(Q(*[Q(patient_name__contains=t) for t in tokens]) for tokens in per_key)
+    if nhs_number:
+        match &= _any_of(Q(patient_name__contains=t) for t in crypto.nhs_search_tokens(nhs_number))
+    return match
+
+
+def _any_of(conditions: Any) -> Q:
+    out = Q(pk__in=[])
+    for condition in conditions:
+        out |= condition
+    return out
+
+
 def _visible_consultations(*, user: Any) -> QuerySet[Consultation]:
     return Consultation.objects.filter(clinician=user, transcript__isnull=False)
 
@@ -64,6 +86,7 @@ def consultation_list(
     started_after: datetime | None = None,
     started_before: datetime | None = None,
     search: str | None = None,
+    nhs_number: str | None = None,
 ) -> QuerySet[Consultation]:
     """The user's consultations, newest first, with what a list row shows prefetched
     (transcript id, note ids, current summary) so a page costs a fixed number of queries."""
@@ -75,8 +98,9 @@ def consultation_list(
     if started_before is not None:
         qs = qs.filter(started_at__lt=started_before)
     if search:
-        # patient_name is stored lower-cased (services.consultation_start).
-        qs = qs.filter(patient_name__contains=search.strip().lower())
+        qs = qs.filter(patient_index_match(name=search))
+    if nhs_number:
+        qs = qs.filter(patient_index_match(nhs_number=nhs_number))
     return _with_related(qs).order_by("-started_at", "-pk")
 
 

@@ -120,7 +120,16 @@ class ConsultationFilterInput(QuerySerializer):
     started_after = DateOrDateTimeField(required=False, help_text="Started at or after this time.")
     started_before = DateOrDateTimeField(required=False, help_text="Started before this time.")
     search = serializers.CharField(
-        required=False, min_length=1, max_length=PATIENT_NAME_MAX_CHARS, help_text="Part of the patient's name."
+        required=False,
+        min_length=1,
+        max_length=PATIENT_NAME_MAX_CHARS,
+        help_text="The start of the patient's name, or of each of its words (case-insensitive).",
+    )
+    nhs_number = serializers.RegexField(
+        r"^\d{3} ?\d{3} ?\d{4}$",
+        required=False,
+        help_text="Exactly this NHS number (10 digits, spaces allowed).",
+        error_messages={"invalid": "Must be a 10-digit NHS number."},
     )
 
 

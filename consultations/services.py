@@ -30,6 +30,7 @@ from consultations.models import (
     Summary,
     Transcript,
 )
+from scribe.core import crypto
 from scribe.core.exceptions import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger("scribe.consultations")
@@ -48,9 +49,13 @@ SUMMARY_VERSION_ATTEMPTS = 20
 
 
 def patient_search_name(patient_data: dict[str, Any]) -> str:
-    """What the list's ``search`` filter matches: the patient's name, trimmed, lower-cased, capped."""
+    """The blind index the list's ``search`` and ``nhs_number`` filters match (keyed HMAC
+    tokens of the name's word prefixes and of the NHS number; scribe.core.crypto)."""
+    if not isinstance(patient_data, dict):
+        return ""
     name = patient_data.get("name")
-    return str(name).strip().lower()[:PATIENT_NAME_MAX_CHARS] if name is not None else ""
+    name = str(name)[:PATIENT_NAME_MAX_CHARS] if name is not None else ""
+    return crypto.index_value(name=name, nhs_number=patient_data.get("nhs_number") or "")
 
 
 def consultation_start(*, clinician: Any, patient_data: dict[str, Any]) -> Consultation:

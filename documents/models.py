@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from consultations.models import Consultation
+from scribe.core.crypto_fields import EncryptedTextField
 
 
 class DocumentKind(models.TextChoices):
@@ -33,8 +34,8 @@ class Document(models.Model):
     # The note rendered from an unsigned summary (watermarked DRAFT).
     is_draft = models.BooleanField(default=False)
     # A letter's text as the clinician saved it ("" for the note, rendered from its summary).
-    # Not yet encrypted: field encryption does not exist in Scribe yet (issue 15, item 5).
-    body = models.TextField(blank=True, default="")
+    # Encrypted at rest (scribe.core.crypto).
+    body = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

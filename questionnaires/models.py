@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from consultations.models import Consultation
+from scribe.core.crypto_fields import EncryptedJSONField
 
 
 class Instrument(models.TextChoices):
@@ -51,16 +52,17 @@ class QuestionnaireResponse(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questionnaire_responses"
     )
     instrument = models.CharField(max_length=8, choices=Instrument.choices)
-    # Not yet encrypted: field encryption does not exist in Scribe yet (issue 15, item 5).
-    answers = models.JSONField(default=list)
+    # Encrypted at rest (scribe.core.crypto), as are the flags derived from them.
+    answers = EncryptedJSONField(default=list)
     score = models.PositiveSmallIntegerField()
     severity = models.CharField(max_length=32)
-    flags = models.JSONField(default=list, blank=True)
+    flags = EncryptedJSONField(default=list, blank=True)
     # PHQ-9 item 9 above 0: listed for urgent review until a clinician marks it reviewed.
     urgent = models.BooleanField(default=False)
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    # Digits only, copied from the consultation's patient_data ("" when it had none).
-    nhs_number = models.CharField(max_length=10, blank=True, default="")
+    # The blind index of the consultation's NHS number ("<kid>:<hmac>", scribe.core.crypto
+    # .nhs_fingerprint; "" when it had none): the history query matches it, never the number.
+    nhs_number = models.CharField(max_length=32, blank=True, default="")
     answered_by = models.CharField(max_length=16, choices=AnsweredBy.choices, default=AnsweredBy.CLINICIAN)
     # One response per link at most (the link's conditional update decides first).
     link = models.OneToOneField(

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from consultations.models import Consultation
 from questionnaires.models import QuestionnaireResponse
+from scribe.core import crypto
 from scribe.core.exceptions import NotFound
 from scribe.core.ids import parse_pk
 
@@ -49,7 +50,8 @@ def questionnaire_get(*, user: Any, pk: object) -> QuestionnaireResponse:
 def questionnaire_history(*, user: Any, nhs_number: str, instrument: str | None = None) -> dict[str, Any]:
     """A patient's scores over time (by NHS number, within the clinician's own
     records), oldest first per instrument, with the trend from first to latest."""
-    qs = QuestionnaireResponse.objects.filter(clinician=user, nhs_number=nhs_number)
+    # Stored as its keyed fingerprint (under any configured index key while one rotates).
+    qs = QuestionnaireResponse.objects.filter(clinician=user, nhs_number__in=crypto.nhs_fingerprints(nhs_number))
     if instrument:
         qs = qs.filter(instrument=instrument)
     instruments: dict[str, list[QuestionnaireResponse]] = {}

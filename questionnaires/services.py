@@ -22,6 +22,7 @@ from django.utils import timezone
 from consultations.models import Consultation
 from questionnaires.instruments import answers_score, instrument_get
 from questionnaires.models import AnsweredBy, QuestionnaireLink, QuestionnaireResponse
+from scribe.core import crypto
 from scribe.core.exceptions import ApplicationError, Conflict, NotFound
 
 logger = logging.getLogger("scribe.questionnaires")
@@ -60,7 +61,7 @@ def _response_create(
             severity=scored.severity,
             flags=scored.flags,
             urgent=bool(scored.flags),
-            nhs_number=nhs_number_digits(consultation.patient_data),
+            nhs_number=crypto.nhs_fingerprint(nhs_number_digits(consultation.patient_data)),
             answered_by=answered_by,
             link=link,
         )

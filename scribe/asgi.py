@@ -15,6 +15,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scribe.settings")
 # Django is set up before anything imports models (the consumer does).
 django_asgi_app = get_asgi_application()
 
+# A wrong or missing FIELD_ENCRYPTION_KEYS stops the server here, not at a patient's first read.
+from scribe.core.crypto_fields import startup_key_check  # noqa: E402
+
+startup_key_check()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402

@@ -431,6 +431,28 @@ LOGGING["loggers"].update({name: {"level": "WARNING", "propagate": True} for nam
 # decrypt, for rotation). Empty: archives are written unencrypted.
 BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
 
+# --- Field encryption at rest (issue 14; README "Encryption at rest") ---------------------
+# Comma-separated urlsafe-base64 32-byte keys, newest first: the first encrypts, all decrypt.
+# The blind-index key (HMACs for the patient-name search and the NHS-number filter) is separate.
+# With DEBUG on a fixed development key is used when unset; with DEBUG off both are required.
+from scribe.core import crypto as _crypto  # noqa: E402
+
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_crypto.dev_key("field")] if DEBUG else [])
+FIELD_BLIND_INDEX_KEYS = env.list("FIELD_BLIND_INDEX_KEYS", default=[_crypto.dev_key("index")] if DEBUG else [])
+# Writes plain values: set only by bench/bench_encryption.py in its own process (not an
+# environment variable; a DEBUG-off process refuses it).
+FIELD_ENCRYPTION_PLAIN_FOR_BENCH = False
+for _name, _keys in (
+    ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS),
+    ("FIELD_BLIND_INDEX_KEYS", FIELD_BLIND_INDEX_KEYS),
+):
+    if _keys:
+        try:
+            _crypto.parse_keys(_keys, name=_name)
+        except _crypto.ImproperlyConfigured as _exc:
+            sys.stderr.write(f"scribe: refusing to start: {_exc}\n")
+            raise SystemExit(78) from None  # EX_CONFIG
+
 # --- AI provider and NHS terminology server (see README "AI") ----------------------
 
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
@@ -576,6 +598,15 @@ def _refuse_insecure_production() -> None:
         problems.append("ALLOWED_HOSTS")
     if METRICS_TOKEN and (METRICS_TOKEN in KNOWN_DEV_SECRETS or len(METRICS_TOKEN) < 32):
         problems.append("METRICS_TOKEN")
+    # Missing, malformed (refused at any DEBUG, below) or the published development key.
+    for name, keys, purpose in (
+        ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS, "field"),
+        ("FIELD_BLIND_INDEX_KEYS", FIELD_BLIND_INDEX_KEYS, "index"),
+    ):
+        if not keys or _crypto.dev_key(purpose) in keys:
+            problems.append(name)
+    if FIELD_ENCRYPTION_PLAIN_FOR_BENCH:
+        problems.append("FIELD_ENCRYPTION_PLAIN_FOR_BENCH")
     if problems:
         sys.stderr.write(
             "scribe: refusing to start with DEBUG off: set "

@@ -336,7 +336,8 @@ class LegacySync:
                 )
             wrote = False
             if text != _current_text(transcript):
-                guard = {"edited_text": transcript.edited_text, "summary_version": transcript.summary_version}
+                # updated_at, not the (encrypted) text: every text write sets it.
+                guard = {"updated_at": transcript.updated_at, "summary_version": transcript.summary_version}
                 if not self._apply(Transcript, transcript, guard, {"edited_text": text, "updated_at": updated_at}):
                     self._conflict("transcripts", legacy_id, "changed in Scribe while syncing; Scribe's version kept")
                     continue
@@ -398,7 +399,7 @@ class LegacySync:
         for legacy_id, doc, fingerprint, entry, note in self._each("notes", changed):
             fields = note_fields(doc, note)
             if fields:
-                if not self._apply(Note, note, {"body": note.body}, fields):
+                if not self._apply(Note, note, {"updated_at": note.updated_at}, fields):
                     self._conflict("notes", legacy_id, "changed in Scribe while syncing; Scribe's version kept")
                     continue
                 self._updated("notes", True)
@@ -430,7 +431,9 @@ class LegacySync:
                 self.report.counts("notes").deleted += 1
                 continue
             if note is not None:
-                deleted, _ = Note.objects.filter(pk=note.pk, body=note.body).delete()
+                # Guarded by updated_at (every edit sets it): the body is encrypted at rest, and an
+                # encrypted field matches no equality lookup.
+                deleted, _ = Note.objects.filter(pk=note.pk, updated_at=note.updated_at).delete()
                 if not deleted:
                     self._conflict("notes", legacy_id, "deleted in Node.js but edited in Scribe meanwhile; kept")
                     continue

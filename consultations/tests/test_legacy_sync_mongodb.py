@@ -13,6 +13,7 @@ from bson import ObjectId, json_util
 
 from consultations.tests.legacy_support.node_changes import NEW_CONSULTATION, _picks, script
 from consultations.tests.legacy_support.node_dump import changed_node_dump, node_docs
+from scribe.core import crypto
 from scribe.testing.processes import run
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VySUQiOiJ4In0.c2lnbmF0dXJl"
@@ -57,13 +58,14 @@ def test_it_syncs_the_scripted_changes(probe):
 
     assert synced["status"] == 0
     assert "Synced:" in synced["output"]
-    assert notes[str(picks["edited_note"]["_id"])]["body"] == "Edited in Node.js after the import"
+    # Stored encrypted (issue 14); the probe ran with the same development key.
+    assert crypto.decrypt(notes[str(picks["edited_note"]["_id"])]["body"]) == "Edited in Node.js after the import"
     assert str(picks["deleted_note"]["_id"]) not in notes
     assert prompts[str(picks["prompt"]["_id"])]["is_deleted"] is True
     assert consultations[str(picks["ending"]["_id"])]["status"] == "ended"
     assert consultations[str(NEW_CONSULTATION)]["_id"] == NEW_CONSULTATION
     saved = next(r for r in _rows(probe, "consultations_transcript") if r["legacy_id"] == str(picks["saved"]["_id"]))
-    assert saved["edited_text"] == "Clinician: How is the cough?\nPatient: Better, thank you."
+    assert crypto.decrypt(saved["edited_text"]) == "Clinician: How is the cough?\nPatient: Better, thank you."
 
 
 def test_every_sync_write_is_conditional_on_what_it_read(probe):
@@ -81,7 +83,8 @@ def test_every_sync_write_is_conditional_on_what_it_read(probe):
             assert {"source_fingerprint", "scribe_fingerprint"} <= guards
     note_deletes = [w for w in deletes if w["collection"] == "consultations_note"]
     assert [w["deleted"] for w in note_deletes] == [1]
-    assert "body" in {key for clause in note_deletes[0]["filter"]["$and"] for key in clause}
+    # Guarded by updated_at: the body is encrypted, and ciphertexts match no equality lookup.
+    assert "updated_at" in {key for clause in note_deletes[0]["filter"]["$and"] for key in clause}
 
 
 def test_a_second_sync_writes_nothing_on_mongodb(probe):

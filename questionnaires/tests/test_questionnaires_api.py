@@ -6,6 +6,7 @@ import pytest
 
 from consultations.tests.factories import consultation_for
 from questionnaires.models import QuestionnaireResponse
+from scribe.core import crypto
 
 PHQ9_SEVERE_WITH_ITEM9 = [3, 3, 3, 3, 3, 3, 0, 0, 2]
 
@@ -32,7 +33,8 @@ def test_it_scores_a_clinician_entered_phq9(client_for, clinician):
     assert body["severity"] == "mild"
     assert body["flags"] == []
     assert body["created_at"]
-    assert QuestionnaireResponse.objects.get(pk=body["id"]).nhs_number == "9434765919"
+    # Stored as its keyed fingerprint, never the number (scribe.core.crypto).
+    assert QuestionnaireResponse.objects.get(pk=body["id"]).nhs_number == crypto.nhs_fingerprint("9434765919")
 
 
 @pytest.mark.django_db

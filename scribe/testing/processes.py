@@ -26,6 +26,7 @@ _SCRUBBED_PREFIXES = (
     "CSRF_",
     "DJANGO_",
     "ENV_FILE",
+    "FIELD_",
 )
 
 # Values that pass the production checks (long, random-looking, not the development ones).
@@ -34,6 +35,9 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "p9Vq2x7LmZ4rT8wK1nB6cY3hJ5dF0sGaE-uQiOoPlXkWjRbNvMtHgCy",
     "JWT_SECRET_KEY": "Jw7T3kQ9mX2vL8pR4nZ6cB1yH5dF0sGaEuQiOoPlKjWtRbNvMxHgCy",
     "ALLOWED_HOSTS": "scribe.example.nhs.uk",
+    # Field encryption and blind-index keys (32 random bytes each, urlsafe base64; README).
+    "FIELD_ENCRYPTION_KEYS": "q2b0m0dC1Zx2dYk8Vn0yQ3JrX2xYd3ZGZ2h1T2pQbWc=",
+    "FIELD_BLIND_INDEX_KEYS": "Zk9TbG1QeDR3Ukt2bkZ1WkcycWhUN0pCZVhjc0xvQ0E=",
 }
 
 

@@ -128,7 +128,9 @@ class Command(BaseCommand):
     @staticmethod
     def _summary_transcript(user: User) -> Any:
         first = (
-            Consultation.objects.filter(clinician=user, patient_name=DEMO_CONSULTATIONS[0][0]["name"].lower())
+            Consultation.objects.filter(
+                clinician=user, patient_name=services.patient_search_name(DEMO_CONSULTATIONS[0][0])
+            )
             .select_related("transcript")
             .first()
         )
@@ -184,7 +186,7 @@ class Command(BaseCommand):
         summary: dict[str, str] | None,
     ) -> bool:
         """Make one demo consultation unless the clinician already has it (by patient name)."""
-        if Consultation.objects.filter(clinician=user, patient_name=patient["name"].lower()).exists():
+        if Consultation.objects.filter(clinician=user, patient_name=services.patient_search_name(patient)).exists():
             return False
         consultation = services.consultation_start(clinician=user, patient_data=patient)
         transcript = consultation.transcript
