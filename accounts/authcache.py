@@ -1,7 +1,7 @@
 """The warm path of bearer-token authentication: a token's last accepted check, kept in
 the shared cache (Redis), so a request with a token checked before costs one cache round
-trip and no database query (README "Accounts, tokens and rate limits", "Authentication
-cost").
+trip and no database query (README "Accounts, tokens and rate limits", "What a bearer
+token costs").
 
 An entry ``auth:tok:<token key>`` holds the user's columns (never the password hash) and
 the two *generations* that were current when the database said "active, not revoked":
