@@ -111,8 +111,8 @@ def test_it_lists_a_page_of_50_in_a_fixed_number_of_queries(client_for, clinicia
             transcript=consultation.transcript, content={"plan": "v2"}, text="v2", model="m", prompt=prompt
         )
     client = client_for(clinician)
-    # Authentication (token, session, user) + count + page + notes + summaries.
-    with django_assert_max_num_queries(6):
+    # Authentication (token, session, user) + count + page + notes + summaries + the audit insert.
+    with django_assert_max_num_queries(7):
         response = client.get("/api/v1/consultations/?page_size=50")
     rows = response.json()["results"]
     assert len(rows) == 50
