@@ -1,10 +1,12 @@
 """Benchmark: appending transcript segments and reading the assembled transcript.
 
-    .venv/bin/python bench/bench_segments.py [--segments 1000] [--threads 8]
+    .venv/bin/python bench/bench_segments.py [--segments 1000] [--threads 8] [--postgres URL]
 
 In-process through Django's test client with a real bearer token (the whole
 stack: middleware, JWT authentication, permissions, service), on a temporary
-SQLite file (WAL, BEGIN IMMEDIATE, busy timeout: the production settings).
+SQLite file (WAL, BEGIN IMMEDIATE, busy timeout: the production settings), or
+with ``--postgres postgres://postgres@127.0.0.1:5432/scribe_<you>_bench`` on a
+PostgreSQL database of that name, dropped and created afresh.
 
 - ``append``: one writer posts ``--segments`` segments in shuffled order;
   median/p95 per request.
@@ -14,6 +16,8 @@ SQLite file (WAL, BEGIN IMMEDIATE, busy timeout: the production settings).
   racing the original); segments stored per second, and a check that exactly
   ``--segments`` are stored in order.
 - ``read``: GET of the transcript with all its segments (assembled by seq in one query).
+- ``queries``: the database statements of one append (201) and one retry (200),
+  authentication's included.
 
 Targets (a laptop; this measures, the tests prove correctness): append p95
 under 25 ms, read p95 under 50 ms for 1,000 segments, no error status.
@@ -52,12 +56,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segments", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--postgres", default="", help="a PostgreSQL URL whose database is dropped and re-created")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="scribe-bench-")
-    os.environ.update(
-        {"DEBUG": "true", "ENV_FILE": "", "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3", "LOG_LEVEL": "WARNING"}
-    )
+    database_url = f"sqlite:///{workdir}/bench.sqlite3"
+    if args.postgres:
+        _fresh_postgres(args.postgres)
+        database_url = args.postgres
+    os.environ.update({"DEBUG": "true", "ENV_FILE": "", "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"})
     for name in ("REDIS_URL", "MONGODB_URI"):
         os.environ.pop(name, None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "scribe.settings"
@@ -109,6 +116,13 @@ def main() -> int:
         post(client, consultation_start(clinician=clinician, patient_data={"name": "w"}).transcript.pk, seq)
     append = percentiles([post(client, transcript.pk, seq) for seq in order])
     retry = percentiles([post(client, transcript.pk, seq) for seq in order])
+    append_queries, retry_queries = [], []
+    # An execute wrapper sees every statement, across the reconnect each request makes.
+    with connection.execute_wrapper(lambda execute, sql, *rest: append_queries.append(sql) or execute(sql, *rest)):
+        post(client, transcript.pk, args.segments)
+    with connection.execute_wrapper(lambda execute, sql, *rest: retry_queries.append(sql) or execute(sql, *rest)):
+        post(client, transcript.pk, args.segments)
+    Segment.objects.filter(transcript=transcript, seq=args.segments).delete()
 
     reads = []
     for _ in range(50):
@@ -155,9 +169,13 @@ def main() -> int:
         "concurrent_segments_per_s": round(args.segments / concurrent_seconds, 1),
         "concurrent_requests_per_s": round(2 * args.segments / concurrent_seconds, 1),
         "concurrent_all_stored_in_order": concurrent_ok,
+        "append_queries": len(append_queries),
+        "retry_queries": len(retry_queries),
+        "engine": connection.vendor,
         "error_statuses": {str(k): v for k, v in statuses.items() if k >= 400},
     }
-    print(f"segments: {args.segments}, concurrent writers: {args.threads}")
+    print(f"{connection.vendor}: segments: {args.segments}, concurrent writers: {args.threads}")
+    print(f"statements per append: {len(append_queries)}, per retry: {len(retry_queries)}")
     print(f"{'measure':<14}{'p50 ms':>10}{'p95 ms':>10}")
     for name, figures in (("append", append), ("retry (200)", retry), ("read", read)):
         print(f"{name:<14}{figures['p50_ms']:>10}{figures['p95_ms']:>10}")
@@ -178,6 +196,19 @@ def main() -> int:
     for line in missed:
         print(f"MISSED: {line}")
     return 1 if missed else 0
+
+
+def _fresh_postgres(url: str) -> None:
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

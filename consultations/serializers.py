@@ -33,6 +33,21 @@ PROMPT_NAME_MAX_CHARS = 200
 PROMPT_TEXT_MAX_CHARS = 20_000
 TIMING_MAX_MS = 2**31 - 1
 
+# The hot read paths' outputs (consultation, summary, transcript, segment) are built by
+# hand in ``to_representation``: the declared fields stay for validation-free schema
+# generation (drf-spectacular reads them), but a response no longer walks DRF's field
+# machinery per row. Datetimes go through DRF's own field so the text is identical.
+_WHEN = serializers.DateTimeField()
+
+
+def _when(value: Any) -> str | None:
+    return None if value is None else _WHEN.to_representation(value)
+
+
+def _id_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 # --- Strict scalar fields ------------------------------------------------------------
 
 
@@ -146,6 +161,27 @@ class SummaryOutput(serializers.ModelSerializer):
         fields = ["id", "version", "content", "text", "model", "prompt", "highlights", "created_at"]
         fields += ["signed_by", "signed_at", "draft_version", "sign_diff"]
 
+    def to_representation(self, instance: Summary) -> dict[str, Any]:
+        return summary_output(instance)
+
+
+def summary_output(summary: Summary) -> dict[str, Any]:
+    """``SummaryOutput``'s document, built directly."""
+    return {
+        "id": str(summary.pk),
+        "version": summary.version,
+        "content": summary.content,
+        "text": summary.text,
+        "model": summary.model,
+        "prompt": _id_or_none(summary.prompt_id),
+        "highlights": summary.highlights,
+        "created_at": _when(summary.created_at),
+        "signed_by": _id_or_none(summary.signed_by_id),
+        "signed_at": _when(summary.signed_at),
+        "draft_version": summary.draft_version,
+        "sign_diff": summary.sign_diff,
+    }
+
 
 class ConsultationOutput(serializers.ModelSerializer):
     id = IdField()
@@ -189,6 +225,21 @@ class ConsultationOutput(serializers.ModelSerializer):
         current = selectors.consultation_current_summary(consultation=obj)
         return SummaryOutput(current).data if current else None
 
+    def to_representation(self, instance: Consultation) -> dict[str, Any]:
+        current = selectors.consultation_current_summary(consultation=instance)
+        return {
+            "id": str(instance.pk),
+            "patient_data": instance.patient_data,
+            "status": instance.status,
+            "started_at": _when(instance.started_at),
+            "ended_at": _when(instance.ended_at),
+            "transcript": str(instance.transcript.pk),
+            "notes": [str(note.pk) for note in instance.notes.all()],
+            "summary": instance.summary or None,
+            "current_summary": summary_output(current) if current else None,
+            "legacy_id": instance.legacy_id,
+        }
+
 
 # --- Transcripts ---------------------------------------------------------------------
 
@@ -221,6 +272,18 @@ class SegmentOutput(serializers.Serializer):
     start_ms = serializers.IntegerField(allow_null=True)
     end_ms = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "id": str(instance.pk),
+            "transcript": str(instance.transcript_id),
+            "seq": instance.seq,
+            "text": instance.text,
+            "speaker": instance.speaker,
+            "start_ms": instance.start_ms,
+            "end_ms": instance.end_ms,
+            "created_at": _when(instance.created_at),
+        }
 
 
 class TranscriptReplaceInput(StrictSerializer):
@@ -265,9 +328,7 @@ class TranscriptOutput(serializers.ModelSerializer):
         ]
 
     def _current(self, obj: Transcript) -> Summary | None:
-        if not hasattr(obj, "_current_summary"):
-            obj._current_summary = selectors.summary_current(transcript=obj)
-        return obj._current_summary
+        return selectors.summary_current(transcript=obj)
 
     def get_transcript_text(self, obj: Transcript) -> str:
         return selectors.transcript_text(transcript=obj)
@@ -312,6 +373,26 @@ class TranscriptOutput(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Kept even after the prompt was deleted."))
     def get_prompt_used_name(self, obj: Transcript) -> str | None:
         return obj.prompt_used.name if obj.prompt_used_id else None
+
+    def to_representation(self, instance: Transcript) -> dict[str, Any]:
+        contents = selectors.transcript_contents(transcript=instance)
+        current = self._current(instance)
+        return {
+            "id": str(instance.pk),
+            "consultation": str(instance.consultation_id),
+            "transcript_text": contents.text,
+            "text_source": self.get_text_source(instance),
+            "segments_count": contents.segments_count,
+            "summary": current.content if current else None,
+            "current_summary": summary_output(current) if current else None,
+            "prompt_used": _id_or_none(instance.prompt_used_id),
+            "prompt_used_name": self.get_prompt_used_name(instance),
+            "highlights": current.highlights if current else [],
+            "created_at": _when(instance.created_at),
+            # The row's or its newest segment's time (appends write no shared row).
+            "updated_at": _when(contents.updated_at),
+            "legacy_id": instance.legacy_id,
+        }
 
 
 # --- Notes ---------------------------------------------------------------------------

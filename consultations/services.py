@@ -8,13 +8,16 @@ Every write still runs in a ``transaction.atomic`` block, a no-op on MongoDB,
 for the SQL engines' sake: it is a savepoint, so an ``IntegrityError`` does not
 poison a surrounding transaction; it keeps half-made rows out; and on SQLite it
 is a ``BEGIN IMMEDIATE`` that waits on the busy timeout for the write lock,
-where a bare autocommit write can fail at once under concurrent writers.
+where a bare autocommit write can fail at once under concurrent writers. The
+segment append, the hottest write, skips the block where it only costs round
+trips (a single insert on PostgreSQL in autocommit; see ``_write_block``).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -102,16 +105,44 @@ def consultation_end(*, consultation: Consultation, summary: str | None = None) 
 # --- Transcripts and segments -------------------------------------------------------
 
 
+def _closed_reason(*, status: str, edited_text: str | None) -> str | None:
+    if status != ConsultationStatus.ACTIVE:
+        return "The consultation has ended; its transcript takes no more segments."
+    if edited_text is not None:
+        return "The transcript's full text was saved with PUT; it takes no more segments."
+    return None
+
+
 def _transcript_closed_reason(*, transcript_pk: object) -> str | None:
-    """Why the transcript no longer takes segments (read fresh), or None if it does."""
+    """Why the transcript no longer takes segments (read fresh: one lookup by primary key,
+    the consultation joined), or None if it does."""
     row = Transcript.objects.filter(pk=transcript_pk).values("edited_text", "consultation__status").first()
     if row is None:
         return "This transcript no longer exists."
-    if row["consultation__status"] != ConsultationStatus.ACTIVE:
-        return "The consultation has ended; its transcript takes no more segments."
-    if row["edited_text"] is not None:
-        return "The transcript's full text was saved with PUT; it takes no more segments."
-    return None
+    return _closed_reason(status=row["consultation__status"], edited_text=row["edited_text"])
+
+
+def _known_closed_reason(transcript: Transcript) -> str | None:
+    """Why ``transcript`` takes no segments as the caller loaded it (no query): the
+    selectors join the consultation, so a request's own lookup is this check; a
+    transcript object held longer (a live recording) may be stale, which the fresh
+    check after the insert catches."""
+    consultation = transcript._state.fields_cache.get("consultation")
+    if consultation is None:
+        return None
+    return _closed_reason(status=consultation.status, edited_text=transcript.edited_text)
+
+
+def _write_block() -> Any:
+    """The block one insert runs in. SQLite: ``atomic`` (``BEGIN IMMEDIATE``, which waits
+    on the busy timeout for the write lock). Inside a caller's transaction: ``atomic`` (a
+    savepoint, so an ``IntegrityError`` does not poison it). Otherwise (PostgreSQL in
+    autocommit, MongoDB) a single insert is atomic by itself and ``BEGIN``/``COMMIT``
+    would only add two round trips."""
+    connection = transaction.get_connection()
+    if connection.vendor == "sqlite" or connection.in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
 
 
 def _validate_segment(*, seq: Any, text: Any, speaker: Any, start_ms: Any, end_ms: Any) -> None:
@@ -166,7 +197,7 @@ def segment_append(
     """
     _validate_segment(seq=seq, text=text, speaker=speaker, start_ms=start_ms, end_ms=end_ms)
 
-    closed = _transcript_closed_reason(transcript_pk=transcript.pk)
+    closed = _known_closed_reason(transcript)
     if closed is not None:
         # A retry of a segment stored before closing is still answered idempotently.
         existing = Segment.objects.filter(transcript=transcript, seq=seq).first()
@@ -175,7 +206,7 @@ def segment_append(
         raise Conflict(closed, code="transcript_closed")
 
     try:
-        with transaction.atomic():
+        with _write_block():
             segment = Segment.objects.create(
                 transcript=transcript,
                 seq=seq,
@@ -187,14 +218,16 @@ def segment_append(
     except IntegrityError:
         return _existing_segment(transcript=transcript, seq=seq, text=text), False
 
+    # The fresh check, after the insert: if the transcript closed meanwhile (or the
+    # caller's copy was stale) the segment is taken out again, so every segment answered
+    # ``created`` was stored while the transcript was open. No write to the transcript
+    # row: its ``updated_at`` and segment count are derived when read
+    # (``selectors.transcript_contents``), so appenders never queue on one row.
     closed = _transcript_closed_reason(transcript_pk=transcript.pk)
     if closed is not None:
-        with transaction.atomic():
+        with _write_block():
             Segment.objects.filter(pk=segment.pk).delete()
         raise Conflict(closed, code="transcript_closed")
-
-    with transaction.atomic():
-        Transcript.objects.filter(pk=transcript.pk).update(updated_at=timezone.now())
     return segment, True
 
 
@@ -285,6 +318,7 @@ def transcript_summary_add(
                 prompt_used=prompt, summary_version=version, updated_at=timezone.now()
             )
         transcript.refresh_from_db(fields=["prompt_used", "summary_version", "updated_at"])
+        transcript.__dict__.pop("_current_summary", None)  # attached by a selector: now stale
         logger.info(
             "summary stored",
             extra={"transcript_id": str(transcript.pk), "summary_id": str(summary.pk), "version": version},
@@ -492,6 +526,7 @@ def summary_sign(*, transcript: Transcript, version: int, signer: Any, edits: di
         raise Conflict("A newer summary version was stored meanwhile; review it first.", code="summary_not_newest")
     for field, value in changes.items():
         setattr(target, field, value)
+    transcript.__dict__.pop("_current_summary", None)  # attached by a selector: now stale
     logger.info(
         "summary signed",
         extra={"transcript_id": str(transcript.pk), "summary_id": str(target.pk), "version": target.version},

@@ -79,7 +79,9 @@ class ClinicianViewSet(viewsets.GenericViewSet):
 class ConsultationViewSet(ClinicianViewSet):
     def list(self, request: Request) -> Response:
         filters = validated(ConsultationFilterInput, request.query_params)
-        return self.paginated(selectors.consultation_list(user=request.user, **filters), ConsultationOutput)
+        page = self.paginate_queryset(selectors.consultation_list(user=request.user, **filters))
+        page = selectors.consultation_page(consultations=page)
+        return self.get_paginated_response(ConsultationOutput(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(ConsultationOutput(selectors.consultation_get(user=request.user, pk=pk)).data)

@@ -12,7 +12,7 @@ from typing import Any
 
 from accounts.models import User
 from consultations.models import Consultation, Note, Prompt, Summary, Transcript
-from consultations.selectors import consultation_current_summary, summary_current, transcript_text
+from consultations.selectors import consultation_current_summary, summary_current, transcript_contents
 
 SOAP_KEYS = ("subjective", "objective", "assessment", "plan")
 
@@ -96,17 +96,19 @@ def highlights_of(summary: Summary | None) -> list[dict[str, Any]]:
 
 def transcript_doc(transcript: Transcript, *, populated: bool = False) -> dict[str, Any]:
     current = summary_current(transcript=transcript)
+    contents = transcript_contents(transcript=transcript)
     prompt = transcript.prompt_used if transcript.prompt_used_id else None
     return {
         "_id": _id(transcript.pk),
         "clinician": _id(transcript.clinician_id),
         "consultation": _id(transcript.consultation_id),
-        "transcript_text": transcript_text(transcript=transcript),
+        "transcript_text": contents.text,
         "summary": summary_value(current),
         "highlights": highlights_of(current),
         "prompt_used": prompt_ref(prompt) if populated else _id(transcript.prompt_used_id),
         "created_at": transcript.created_at,
-        "updated_at": transcript.updated_at,
+        # The row's or its newest segment's time (appends write no shared row).
+        "updated_at": contents.updated_at,
         "legacy_id": transcript.legacy_id,
     }
 

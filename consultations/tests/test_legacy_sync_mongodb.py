@@ -91,5 +91,7 @@ def test_a_second_sync_writes_nothing_on_mongodb(probe):
     _, _, again = probe["runs"]
 
     assert again["status"] == 0
-    assert again["writes"] == []
+    # Only the run's own audit event (audit trail: one per import run), no clinical write.
+    assert [w for w in again["writes"] if w["collection"] != "audit_auditevent"] == []
+    assert [w["count"] for w in again["writes"] if w["collection"] == "audit_auditevent"] == [1]
     assert "Nothing changed" in again["output"]

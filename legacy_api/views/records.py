@@ -129,8 +129,7 @@ class TranscriptOfConsultationView(NodeView):
     @node_schema("GET /api/v1/transcripts/{id} (by consultation here)")
     def get(self, request: Request, pk: str) -> Response:
         with node_msg("Transcript not found"):
-            consultation = selectors.consultation_get(user=request.user, pk=pk)
-            transcript = selectors.transcript_get(user=request.user, pk=consultation.transcript.pk)
+            transcript = selectors.transcript_of_consultation(user=request.user, consultation_pk=pk)
         return Response(shapes.transcript_doc(transcript))
 
 
