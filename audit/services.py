@@ -99,7 +99,10 @@ def audit_batch_end(token: contextvars.Token, *, extra: list[AuditEvent]) -> Non
     """Writes the request's events (one insert) and closes the batch, whatever happened."""
     events = (_batch.get() or []) + extra
     _batch.reset(token)
-    if events:
+    if len(events) == 1:
+        # One plain INSERT in autocommit: bulk_create would wrap it in BEGIN/COMMIT.
+        events[0].save(force_insert=True)
+    elif events:
         AuditEvent.objects.bulk_create(events)
 
 
