@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from scribe.core.admin_readonly import ReadOnlyAdminMixin
 
 VIEW_PERMISSION = "view_auditevent"
 
@@ -27,7 +28,7 @@ def audit_viewer(user: Any) -> bool:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "user_id", "role", "action", "model", "object_id", "consultation_id", "status", "ip"]
     list_filter = ["action", "model", "role"]
     search_fields = ["=user_id", "=object_id", "=consultation_id", "=request_id"]
@@ -40,15 +41,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return audit_viewer(request.user)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        return {}

@@ -26,6 +26,7 @@ from django.utils.safestring import mark_safe
 from accounts.audit import security_event
 from consultations import selectors
 from consultations.models import Consultation, Note, Prompt, Segment, Summary, Transcript
+from scribe.core.admin_readonly import ReadOnlyAdminMixin
 from scribe.core.ids import parse_pk
 
 _DIGITS = re.compile(r"\D")
@@ -36,26 +37,14 @@ def _change_link(obj: Model, label: str) -> str:
     return format_html('<a href="{}">{}</a>', url, label)
 
 
-class ReadOnlyRecordAdmin(admin.ModelAdmin):
-    """Read-only detail pages; search by id, legacy id or the clinician's e-mail."""
+class ReadOnlyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only detail pages (clinical records are kept: not even a superuser deletes one
+    here); search by id, legacy id or the clinician's e-mail."""
 
     search_fields = ["=legacy_id"]
     search_help_text = "Search by id, legacy id or the clinician's e-mail address."
     show_full_result_count = False
     list_per_page = 50
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Clinical records are kept: not even a superuser deletes one here.
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        return {}
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
