@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -99,11 +100,17 @@ def audit_batch_end(token: contextvars.Token, *, extra: list[AuditEvent]) -> Non
     """Writes the request's events (one insert) and closes the batch, whatever happened."""
     events = (_batch.get() or []) + extra
     _batch.reset(token)
-    if len(events) == 1:
-        # One plain INSERT in autocommit: bulk_create would wrap it in BEGIN/COMMIT.
-        events[0].save(force_insert=True)
-    elif events:
-        AuditEvent.objects.bulk_create(events)
+    if events:
+        # One plain INSERT of every row in autocommit, asking nothing back: the manager's
+        # ``_insert`` is what ``save()`` and ``bulk_create`` both end in, without
+        # ``bulk_create``'s BEGIN/COMMIT or ``save()``'s signals and RETURNING of the new id
+        # (nothing reads it). About 0.1 ms less per request (bench/bench_audit.py).
+        AuditEvent._base_manager._insert(events, fields=_insert_fields(), returning_fields=None)
+
+
+@lru_cache(maxsize=1)
+def _insert_fields() -> list[Any]:
+    return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:

@@ -173,6 +173,18 @@ def main() -> None:
         return "no error"
 
     run("segment_duplicate", duplicate_segment)
+
+    def audit_batch():
+        # What AuditMiddleware does at the end of a request: one insert of the batch.
+        from audit.services import Caller, audit_batch_begin, audit_batch_end, audit_event_build, audit_record
+
+        caller = Caller(user_id=str(clinician.pk), role="clinician", ip="10.0.0.1", request_id="req-1", source="probe")
+        token = audit_batch_begin()
+        audit_record(caller=caller, model="transcript", action="read", object_id=transcript_id)
+        extra = audit_event_build(caller=caller, model="consultation", action="read", object_id=consultation_id)
+        audit_batch_end(token, extra=[extra])
+
+    run("audit_batch", audit_batch)
     out["queries"] = queries
     sys.stdout.write(json_util.dumps(out, json_options=json_util.RELAXED_JSON_OPTIONS))
 

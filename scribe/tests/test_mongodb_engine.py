@@ -114,3 +114,15 @@ def test_it_inserts_a_segment_and_gets_an_objectid_back(probe):
 
 def test_it_turns_a_duplicate_key_into_integrity_error(probe):
     assert probe["queries"]["segment_duplicate"]["result"] == "IntegrityError"
+
+
+def test_a_requests_audit_events_are_one_insert_of_ids_only(probe):
+    (call,) = calls(probe, "audit_batch")
+    assert (call["collection"], call["op"]) == ("audit_auditevent", "insert_many")
+    documents = call["args"][0]
+    assert [(d["model"], d["object_id"]) for d in documents] == [
+        ("transcript", str(TRANSCRIPT)),
+        ("consultation", str(CONSULTATION)),
+    ]
+    assert {d["user_id"] for d in documents} == {str(CLINICIAN)}
+    assert all(d["at"] is not None and d["request_id"] == "req-1" for d in documents)
