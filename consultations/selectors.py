@@ -118,8 +118,27 @@ def _with_related(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
     # The transcript (its summary_version names the current summary, attached by
     # ``summaries_attach_current``) and the note ids.
     return qs.select_related("transcript").prefetch_related(
-        Prefetch("notes", queryset=Note.objects.only("pk", "consultation_id").order_by("-created_at", "-pk"))
+        Prefetch(
+            "notes",
+            queryset=Note.objects.only("pk", "consultation_id").order_by("-created_at", "-pk"),
+            to_attr=NOTES_ATTR,
+        )
     )
+
+
+# Prefetched rows are kept as plain lists (``to_attr``): without it Django builds a filtered
+# queryset per row to hold them, about 30 us each (0.6 ms of a 20-row page). Read them with
+# ``consultation_notes`` / ``transcript_contents``.
+NOTES_ATTR = "notes_prefetched"
+SEGMENTS_ATTR = "segments_prefetched"
+
+
+def consultation_notes(*, consultation: Consultation) -> list[Note]:
+    """The consultation's notes, newest first: the prefetched list, or one query."""
+    prefetched = consultation.__dict__.get(NOTES_ATTR)
+    if prefetched is not None:
+        return prefetched
+    return list(consultation.notes.order_by("-created_at", "-pk"))
 
 
 # What a consultation row shows on both faces (ids, patient, state, times, closing summary).
@@ -172,10 +191,15 @@ def _with_documents(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
     # clinician, the transcript with its text (segments), prompt and current summary,
     # and the notes with their clinician: a fixed number of queries however many rows.
     return qs.select_related("clinician", "transcript", "transcript__prompt_used").prefetch_related(
-        Prefetch("notes", queryset=Note.objects.select_related("clinician").order_by("-created_at", "-pk")),
+        Prefetch(
+            "notes",
+            queryset=Note.objects.select_related("clinician").order_by("-created_at", "-pk"),
+            to_attr=NOTES_ATTR,
+        ),
         Prefetch(
             "transcript__segments",
             queryset=Segment.objects.order_by("seq").only("pk", "transcript_id", "seq", "text", "created_at"),
+            to_attr=SEGMENTS_ATTR,
         ),
     )
 
@@ -263,7 +287,7 @@ def transcript_contents(*, transcript: Transcript) -> TranscriptContents:
     segments in ``seq`` order, one per line), its segment count and its last change: the
     texts and the newest segment time, two queries (none when the segments were
     prefetched). Not remembered: an output builder calls it once per transcript."""
-    prefetched = getattr(transcript, "_prefetched_objects_cache", {}).get("segments")
+    prefetched = transcript.__dict__.get(SEGMENTS_ATTR)
     if prefetched is not None:
         rows = sorted(((s.seq, s.text, s.created_at) for s in prefetched), key=lambda row: row[0])
         count, last = len(rows), max((row[2] for row in rows), default=None)

@@ -214,7 +214,7 @@ class ConsultationOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_notes(self, obj: Consultation) -> list[str]:
-        return [str(note.pk) for note in obj.notes.all()]
+        return [str(note.pk) for note in selectors.consultation_notes(consultation=obj)]
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="The closing summary sent with `end`."))
     def get_summary(self, obj: Consultation) -> str | None:
@@ -234,7 +234,7 @@ class ConsultationOutput(serializers.ModelSerializer):
             "started_at": _when(instance.started_at),
             "ended_at": _when(instance.ended_at),
             "transcript": str(instance.transcript.pk),
-            "notes": [str(note.pk) for note in instance.notes.all()],
+            "notes": [str(note.pk) for note in selectors.consultation_notes(consultation=instance)],
             "summary": instance.summary or None,
             "current_summary": summary_output(current) if current else None,
             "legacy_id": instance.legacy_id,

@@ -12,7 +12,12 @@ from typing import Any
 
 from accounts.models import User
 from consultations.models import Consultation, Note, Prompt, Summary, Transcript
-from consultations.selectors import consultation_current_summary, summary_current, transcript_contents
+from consultations.selectors import (
+    consultation_current_summary,
+    consultation_notes,
+    summary_current,
+    transcript_contents,
+)
 
 SOAP_KEYS = ("subjective", "objective", "assessment", "plan")
 
@@ -118,7 +123,7 @@ def consultation_doc(consultation: Consultation, *, populated: bool = False) -> 
     transcript and notes as documents), otherwise with ids (as ``start`` answered)."""
     transcript = consultation.transcript
     current = consultation_current_summary(consultation=consultation)
-    notes = consultation.notes.all()
+    notes = consultation_notes(consultation=consultation)
     return {
         "_id": _id(consultation.pk),
         "clinician": user_ref(consultation.clinician) if populated else _id(consultation.clinician_id),
