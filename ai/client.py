@@ -35,15 +35,27 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jiter
-import openai
 from django.conf import settings
 
 from ai import demo_provider
 from scribe.core import metrics
 from scribe.core.exceptions import ServiceUnavailable, UpstreamError, UpstreamTimeout
+
+if TYPE_CHECKING:
+    import openai
+
+
+def _sdk() -> Any:
+    """The openai SDK, imported by the first call that needs it: a process that never calls
+    the provider (the REST workers, the commands) does not carry it (about 22 MB; README
+    "Memory"). Python's import lock makes the first import safe from any thread."""
+    import openai
+
+    return openai
+
 
 logger = logging.getLogger("scribe.ai")
 
@@ -85,7 +97,7 @@ def _construct(client_class: type[Any], api_key: str, base_url: str, max_retries
     if base_url == demo_provider.DEMO_BASE_URL:  # the real SDK, the demo's in-process transport
         http_client = (
             demo_provider.demo_async_http_client()
-            if client_class is openai.AsyncOpenAI
+            if client_class is _sdk().AsyncOpenAI
             else demo_provider.demo_http_client()
         )
         return client_class(api_key=api_key, base_url=base_url, http_client=http_client)
@@ -96,7 +108,7 @@ def _construct(client_class: type[Any], api_key: str, base_url: str, max_retries
 def _client_for(api_key: str, base_url: str, max_retries: int) -> openai.OpenAI:
     # One client (one connection pool) per configuration; each call sets its own timeout
     # (connect capped lower than read, so an unreachable provider fails fast).
-    return _construct(openai.OpenAI, api_key, base_url, max_retries)
+    return _construct(_sdk().OpenAI, api_key, base_url, max_retries)
 
 
 # An async client's connection pool belongs to the event loop that opened it: one client
@@ -111,7 +123,7 @@ def _async_client_for(api_key: str, base_url: str, max_retries: int) -> openai.A
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     key = (api_key, base_url, max_retries)
     if key not in clients:
-        clients[key] = _construct(openai.AsyncOpenAI, api_key, base_url, max_retries)
+        clients[key] = _construct(_sdk().AsyncOpenAI, api_key, base_url, max_retries)
     return clients[key]
 
 
@@ -151,7 +163,7 @@ def _attempt_timeout() -> float:
 
 def _timeout() -> openai.Timeout:
     timeout_seconds = _attempt_timeout()
-    return openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
+    return _sdk().Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
 
 
 def _client() -> openai.OpenAI:
@@ -180,9 +192,9 @@ def _retry_after(error: openai.APIStatusError) -> str:
 
 
 def _translate(error: Exception) -> Exception:
-    if isinstance(error, openai.APITimeoutError):
+    if isinstance(error, _sdk().APITimeoutError):
         return UpstreamTimeout("The AI service did not answer in time. Please try again.", code="ai_timeout")
-    if isinstance(error, openai.APIStatusError):
+    if isinstance(error, _sdk().APIStatusError):
         if error.status_code in (429, 503, 529):
             return ServiceUnavailable(
                 "The AI service is busy. Please try again shortly.",
@@ -190,7 +202,7 @@ def _translate(error: Exception) -> Exception:
                 headers={"Retry-After": _retry_after(error)},
             )
         return UpstreamError("The AI service returned an error.", code="ai_error")
-    if isinstance(error, openai.APIConnectionError):
+    if isinstance(error, _sdk().APIConnectionError):
         return ServiceUnavailable(
             "The AI service could not be reached. Please try again shortly.",
             code="ai_unreachable",

@@ -19,9 +19,7 @@ from django.utils import timezone
 
 from consultations.models import Consultation, Summary
 from documents import letters
-from documents.drive import drive_check, drive_find, drive_upload
 from documents.models import Document, DocumentKind, DriveUpload
-from documents.pdf import PdfContent, pdf_render
 from documents.selectors import letter_current, note_summary
 from questionnaires.selectors import questionnaire_for_consultation
 from scribe.core.exceptions import Conflict, InvalidInput, NotFound
@@ -175,6 +173,8 @@ def _questionnaire_tables(consultation: Consultation) -> list[tuple[str, list[li
 
 
 def note_pdf(*, consultation: Consultation, document: Document, summary: Summary) -> bytes:
+    from documents.pdf import PdfContent, pdf_render  # reportlab: loaded by the first PDF (README "Memory")
+
     details = _base_details(consultation)
     details.append(("Note version", str(summary.version)))
     if summary.signed_at is not None:
@@ -200,6 +200,8 @@ def note_pdf(*, consultation: Consultation, document: Document, summary: Summary
 
 
 def letter_pdf(*, consultation: Consultation, document: Document) -> bytes:
+    from documents.pdf import PdfContent, pdf_render
+
     details = [
         *_base_details(consultation),
         ("Letter version", str(document.version)),
@@ -272,6 +274,9 @@ def _claim(document: Document) -> tuple[DriveUpload | None, Any, bool]:
 
 
 def document_upload(*, consultation: Consultation, kind: str) -> tuple[Document, DriveUpload, bool]:
+    # google-api-python-client: loaded by the first upload (README "Memory").
+    from documents.drive import drive_check, drive_find, drive_upload
+
     """Upload the current document of ``kind`` to the clinic's Drive folder, once per
     document version: ``(document, upload, created)``; a second call returns the stored
     Drive file with ``created=False``. Not configured: ``ServiceUnavailable`` naming the

@@ -55,8 +55,10 @@ LEGACY_JWT_SECRET_KEY = env.str("LEGACY_JWT_SECRET_KEY", default="") or JWT_SECR
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    # First: its runserver serves HTTP and the WebSocket (scribe.asgi) in one process.
-    "daphne",
+    # First, in development only: its runserver serves HTTP and the WebSocket (scribe.asgi) in
+    # one process. Production runs gunicorn (README "Deploying"), which needs neither daphne's
+    # runserver nor Twisted in every worker (about 14 MB each; README "Memory").
+    *(["daphne"] if DEBUG else []),
     # Contrib apps with models use Scribe's engine-neutral primary key (scribe/core/apps.py).
     "scribe.core.contrib_apps.ScribeAdminConfig",
     "scribe.core.contrib_apps.ScribeAuthConfig",

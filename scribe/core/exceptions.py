@@ -92,21 +92,25 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 # Errors that mean "the database cannot be reached or dropped the connection", as opposed
 # to a bug in a query: Django's wrappers of the SQL drivers' errors, and PyMongo's (which
 # django-mongodb-backend re-raises as a plain DatabaseError *from* the PyMongo error).
-_DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
-try:
-    from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+# PyMongo's are looked up only once PyMongo is loaded (a PyMongo error cannot exist before
+# that), so a SQL deployment never imports it (about 8 MB per process; README "Memory").
+_SQL_UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 
-    _DATABASE_UNAVAILABLE += (ServerSelectionTimeoutError, AutoReconnect)
-except ImportError:  # pragma: no cover - pymongo is a requirement, but scribe.core does not insist
-    pass
+
+def _database_unavailable_types() -> tuple[type[BaseException], ...]:
+    errors = sys.modules.get("pymongo.errors")
+    if errors is None:
+        return _SQL_UNAVAILABLE
+    return (*_SQL_UNAVAILABLE, errors.ServerSelectionTimeoutError, errors.AutoReconnect)
 
 
 def database_unavailable_cause(exc: BaseException | None) -> BaseException | None:
     """The database-availability error in ``exc``'s chain (cause/context), or None."""
     seen: set[int] = set()
+    unavailable = _database_unavailable_types()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, _DATABASE_UNAVAILABLE):
+        if isinstance(exc, unavailable):
             return exc
         exc = exc.__cause__ or exc.__context__
     return None
