@@ -54,6 +54,11 @@ def test_search_and_analyze_answer_nodes_shapes_through_the_async_handler(clinic
     missing = client.post("/api/ai/search", {}, format="json")
     assert missing.status_code == 400
     assert missing.json()["msg"] == "Query is required"
+    # A body query of the wrong type is refused even beside a query-string one (the fuzzer's find).
+    wrong = client.post("/api/ai/search?query=asthma", {"query": ["asthma"]}, format="json")
+    assert wrong.status_code == 400, wrong.content
+    assert wrong.json()["code"] == "invalid"
+    assert "query" in wrong.json()["errors"]
     analyze = client.post("/api/ai/analyze", {"prompt": "What is this?"}, format="json")
     assert analyze.status_code == 200, analyze.content
     assert analyze.json()["status"] == "ok"

@@ -53,9 +53,11 @@ class SearchView(NodeAIView):
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
     async def post(self, request: Request) -> Response:
-        query = request.query_params.get("query")
-        if not query and isinstance(request.data, dict):
-            query = request.data.get("query")
+        body = request.data if isinstance(request.data, dict) else {}
+        if body.get("query") is not None and not isinstance(body["query"], str):
+            # Refused even when the query string carries one: a body the schema does not allow.
+            raise InvalidInput(errors={"query": ["Must be a string."]})
+        query = request.query_params.get("query") or body.get("query")
         if not isinstance(query, str) or not query.strip():
             raise NodeError("Query is required", status=400, code="invalid", extra={"error": "Query is required"})
         if len(query) > QUERY_MAX_CHARS:
