@@ -57,6 +57,13 @@ def _sdk() -> Any:
     return openai
 
 
+def provider_sdk_preload() -> None:
+    """Loads the SDK now: the ASGI (AI) process calls it at start-up, so the import (about
+    0.3 s) is paid once in gunicorn's preloaded master and shared by its workers, never on
+    the event loop of a worker's first AI request."""
+    _sdk()
+
+
 logger = logging.getLogger("scribe.ai")
 
 # Seconds suggested to the client when the provider is rate limited or overloaded

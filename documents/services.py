@@ -274,13 +274,13 @@ def _claim(document: Document) -> tuple[DriveUpload | None, Any, bool]:
 
 
 def document_upload(*, consultation: Consultation, kind: str) -> tuple[Document, DriveUpload, bool]:
-    # google-api-python-client: loaded by the first upload (README "Memory").
-    from documents.drive import drive_check, drive_find, drive_upload
-
     """Upload the current document of ``kind`` to the clinic's Drive folder, once per
     document version: ``(document, upload, created)``; a second call returns the stored
     Drive file with ``created=False``. Not configured: ``ServiceUnavailable`` naming the
     setting. A failed upload gives its claim back, so it can be retried."""
+    # google-api-python-client: loaded by the first upload (README "Memory").
+    from documents.drive import drive_check, drive_find, drive_upload
+
     # Nothing to upload (404/409) is said before Drive's configuration (503).
     document, summary = _current(consultation=consultation, kind=kind)
     drive_check()

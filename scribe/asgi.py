@@ -20,6 +20,12 @@ from scribe.core.crypto_fields import startup_key_check  # noqa: E402
 
 startup_key_check()
 
+# This process answers the AI endpoints: the provider SDK is loaded here, once, not by the first
+# AI request on a worker's event loop (the REST process, scribe.wsgi, never loads it).
+from ai.client import provider_sdk_preload  # noqa: E402
+
+provider_sdk_preload()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402

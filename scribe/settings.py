@@ -143,14 +143,20 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # Concurrent writers (segments arrive in parallel): take the write lock at
         # BEGIN so writers queue on the busy timeout instead of failing mid-transaction.
-        # WAL with synchronous=NORMAL (SQLite's recommended pair): a commit is not flushed to
-        # disk on its own, so it survives any crash of Scribe but a power cut or an OS crash
-        # can lose the last commits (never corrupt the file); README "Databases".
+        # WAL with synchronous=NORMAL by default (SQLite's recommended pair): a commit is not
+        # flushed to disk on its own, so it survives any crash of Scribe, but a power cut or an
+        # OS crash can lose the last commits (never corrupt the file). FULL flushes every
+        # commit, at about twice the cost of a small write. README "Databases".
+        SQLITE_SYNCHRONOUS = env.str("SQLITE_SYNCHRONOUS", default="NORMAL").strip().upper()
+        if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {SQLITE_SYNCHRONOUS!r}.")
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS};",
             }
         )
         # The test database is a file too (one per test process), not Django's shared-cache

@@ -171,8 +171,9 @@ def decrypt(value: str) -> str:
         return value
     plain = _plain.get(value)
     if plain is None:
-        memo = _memo  # reset by _keys_changed, like the cache
-        plain = _decrypt(value, memo[2] if memo is not None else _encryption_state()[1])
+        # The key state is checked on every miss (an identity check of the setting), so a key
+        # removed from the settings, signal or not, never decrypts anything again.
+        plain = _decrypt(value, _encryption_state()[1])
         if len(value) <= DECRYPT_CACHE_MAX_CHARS:
             _remember(value, plain)
     return plain

@@ -17,14 +17,30 @@ def _empty_cache():
     crypto.decrypt_cache_clear()
 
 
-def test_a_repeat_read_is_served_from_the_cache(settings):
+def test_a_repeat_read_is_served_from_the_cache(settings, monkeypatch):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
     stored = crypto.encrypt("Wheeze at night")
     assert crypto.decrypt(stored) == "Wheeze at night"
     assert crypto.decrypt_cache_size() == 1
+
+    def no_decryption(*args):
+        raise AssertionError("decrypted again")
+
+    monkeypatch.setattr(crypto, "_decrypt", no_decryption)
     # A copy (as a database fetch returns) is found by value, not by identity.
     assert crypto.decrypt("".join(list(stored))) == "Wheeze at night"
     assert crypto.decrypt_cache_size() == 1
+
+
+def test_a_key_removed_without_the_settings_signal_decrypts_nothing_new(settings):
+    settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
+    stored = crypto.encrypt("Asthma since childhood")
+    from django.conf import settings as live_settings
+
+    live_settings.FIELD_ENCRYPTION_KEYS = [KEY_B]  # plain assignment: no setting_changed signal
+    crypto.decrypt_cache_clear()
+    with pytest.raises(crypto.FieldKeyError, match="not in FIELD_ENCRYPTION_KEYS"):
+        crypto.decrypt(stored)
 
 
 def test_a_key_removed_from_the_settings_is_not_served_from_the_cache(settings):

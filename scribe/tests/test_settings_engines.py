@@ -118,3 +118,29 @@ def test_it_keeps_third_party_loggers_at_warning_even_at_debug_level():
     assert values["LOGGING"]["root"]["level"] == "DEBUG"
     for name in ("httpx", "httpcore", "openai", "django.db.backends"):
         assert loggers[name]["level"] == "WARNING", name
+
+
+def test_sqlite_commits_are_normal_by_default_and_full_on_request():
+    default = settings_under(["DATABASES"], DEBUG="true")["DATABASES"]["default"]["OPTIONS"]["init_command"]
+    assert "PRAGMA journal_mode=WAL;" in default
+    assert "PRAGMA synchronous=NORMAL;" in default
+    full = settings_under(["DATABASES"], DEBUG="true", SQLITE_SYNCHRONOUS="full")
+    assert "PRAGMA synchronous=FULL;" in full["DATABASES"]["default"]["OPTIONS"]["init_command"]
+
+
+def test_an_unknown_sqlite_synchronous_mode_stops_start_up():
+    from scribe.testing.processes import manage
+
+    done = manage("check", DEBUG="true", SQLITE_SYNCHRONOUS="OFF")
+    assert done.returncode != 0
+    assert "SQLITE_SYNCHRONOUS must be NORMAL or FULL, not 'OFF'" in done.stderr
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_it_opens_sqlite_connections_with_normal_synchronous_commits():
+    connection.ensure_connection()
+    # SQLite-only test of the driver's own setting, not application code.
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL (FULL is 2)

@@ -55,3 +55,12 @@ def test_the_openai_sdk_is_loaded_by_the_first_provider_call():
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "SDK False True" in done.stdout
+
+
+def test_the_asgi_process_loads_the_provider_sdk_at_start_up(tmp_path):
+    # The AI endpoints' process: the SDK is imported once, before any request (in gunicorn's
+    # preloaded master), never by a worker's first AI request on its event loop.
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'asgi.sqlite3'}", "REDIS_URL": ""}
+    done = run(["-c", "import sys, scribe.asgi; print('SDK', 'openai' in sys.modules)"], **env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SDK True" in done.stdout
