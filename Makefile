@@ -92,6 +92,18 @@ mongo-test:
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
+## checkov-deps: checkov in its own venv (.venv-checkov) for the Kubernetes manifests' scan;
+## the scan's test runs when .venv-checkov/path (checkov alone, not the venv's python) is on PATH
+## (.ci/run puts it there) and skips otherwise
+.PHONY: checkov-deps
+checkov-deps: .venv-checkov/.installed
+
+.venv-checkov/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --disable-pip-version-check -q -r requirements-checkov.txt
+	mkdir -p .venv-checkov/path && ln -sf ../bin/checkov .venv-checkov/path/checkov
+	touch $@
+
 ## gateway-deps: nginx for the cutover gateway's test (deploy/nginx); it skips without it
 .PHONY: gateway-deps
 gateway-deps:
