@@ -11,6 +11,7 @@ import inspect
 
 import pytest
 from adrf.views import APIView as AsyncAPIView
+from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_for
 from ai.models import AiUsage
@@ -59,11 +60,18 @@ def test_search_and_analyze_answer_nodes_shapes_through_the_async_handler(clinic
     assert wrong.status_code == 400, wrong.content
     assert wrong.json()["code"] == "invalid"
     assert "query" in wrong.json()["errors"]
+    # A body that is not JSON beside ?query= is ignored, as it always was (a fetch without headers
+    # sends text/plain).
+    sync = APIClient()
+    sync.credentials(HTTP_AUTHORIZATION=f"Bearer {client.token}")
+    plain = sync.post("/api/ai/search?query=asthma", "{}", content_type="text/plain")
+    assert plain.status_code == 200, plain.content
+    assert plain.json()["query"] == "asthma"
     analyze = client.post("/api/ai/analyze", {"prompt": "What is this?"}, format="json")
     assert analyze.status_code == 200, analyze.content
     assert analyze.json()["status"] == "ok"
     assert analyze.json()["response"]
-    assert AiUsage.objects.filter(user=clinician).count() == 2  # the 400 claimed nothing
+    assert AiUsage.objects.filter(user=clinician).count() == 3  # two answers and an analysis; the 400s claimed nothing
 
 
 def test_summarise_answers_nodes_shape_through_the_async_handler(clinician, other_clinician, consultation, openai_stub):

@@ -53,11 +53,16 @@ class SearchView(NodeAIView):
         responses={200: NODE_OBJECT, **UPSTREAM},
     )
     async def post(self, request: Request) -> Response:
-        body = request.data if isinstance(request.data, dict) else {}
+        query = request.query_params.get("query")
+        body = {}
+        # The frontend sends the query in the query string; a body beside it is read only when it
+        # is JSON (any other body is ignored, as before), and a JSON query that is not a string
+        # is refused even then: a body the schema does not allow.
+        if not query or request.content_type.startswith("application/json"):
+            body = request.data if isinstance(request.data, dict) else {}
         if body.get("query") is not None and not isinstance(body["query"], str):
-            # Refused even when the query string carries one: a body the schema does not allow.
             raise InvalidInput(errors={"query": ["Must be a string."]})
-        query = request.query_params.get("query") or body.get("query")
+        query = query or body.get("query")
         if not isinstance(query, str) or not query.strip():
             raise NodeError("Query is required", status=400, code="invalid", extra={"error": "Query is required"})
         if len(query) > QUERY_MAX_CHARS:
