@@ -210,9 +210,8 @@ def decrypt_cache_clear() -> None:
 
 @receiver(setting_changed)
 def _keys_changed(*, setting: str, **kwargs: Any) -> None:
-    global _memo
+    # Hits are served without looking at the keys; the next miss rebuilds the key state itself.
     if setting == "FIELD_ENCRYPTION_KEYS":
-        _memo = None
         _plain.clear()
 
 
